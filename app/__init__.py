@@ -1,0 +1,95 @@
+"""Tongxin (同心): low-code forms and workflows for the three-tier community grid."""
+import os
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from app.config import load_config, validate_config
+
+
+class TongxinFlask(Flask):
+    def dispatch_request(self):
+        """Run the view, then commit once: the request owns the transaction (STYLE §4).
+
+        Committing here rather than in after_request lets a failing commit (a unique
+        constraint lost to a concurrent request) reach the error handlers as a 409.
+        """
+        from app.extensions import db
+
+        rv = super().dispatch_request()
+        db.session.commit()
+        return rv
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory."""
+    app = TongxinFlask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path, config))
+    validate_config(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from app.core import database  # noqa: F401  (engine event hooks)
+    from app.core.errors import register_error_handlers, error_response
+    from app.core.i18n import select_locale
+    from app.core.security import check_csrf, load_request_user
+    from app.extensions import api, babel, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    api.init_app(app, spec_kwargs={"info": {"description": "Tongxin external API (contract v1)"}})
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        from app.accounts.models import User
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user and user.active else None
+
+    app.before_request(load_request_user)
+    app.before_request(check_csrf)
+
+    _register_blueprints(app, api)
+    register_error_handlers(app)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc):
+        from flask_babel import gettext as _
+        db.session.rollback()
+        return error_response(409, _("This conflicts with data saved at the same time; "
+                                     "please reload and try again."))
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            db.session.rollback()
+            return jsonify({"status": "unavailable"}), 503
+        return jsonify({"status": "ok"})
+
+    from app.cli import register_cli
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask, api) -> None:
+    from app.accounts.routes import blp as auth_blp
+    from app.forms.routes import blp as forms_blp
+    from app.grid.routes import blp as grid_blp
+    from app.lists.routes import blp as lists_blp
+    from app.points.routes import blp as points_blp
+    from app.stats.routes import blp as stats_blp
+    from app.submissions.routes import blp as submissions_blp
+    from app.sync.routes import blp as sync_blp
+    from app.uploads.routes import blp as uploads_blp
+    from app.volunteering.routes import blp as posts_blp
+    from app.web.routes import bp as web_bp
+    from app.submissions import export  # noqa: F401  (adds /submissions/export to its blueprint)
+
+    for blp in (auth_blp, grid_blp, forms_blp, submissions_blp, sync_blp, uploads_blp,
+                posts_blp, lists_blp, points_blp, stats_blp):
+        api.register_blueprint(blp)
+    app.register_blueprint(web_bp)

@@ -1,0 +1,78 @@
+"""Sign-in, sign-out, who am I, sign-up."""
+from flask import current_app, g, jsonify
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+from flask_smorest import Blueprint
+
+from app.accounts import services
+from app.accounts.schemas import LoginSchema, SignupSchema
+from app.core.errors import ApiError
+from app.core.ratelimit import is_failed_login, login_client_key, login_username_key
+from app.core.security import csrf_token, require_user
+from app.extensions import db, limiter
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
+                description="Sign-in with a bearer token or a session cookie")
+
+
+def _limit(config_key: str):
+    return lambda: current_app.config[config_key]
+
+
+@blp.route("/login", methods=["POST"])
+@limiter.limit(_limit("LOGIN_FAIL_LIMIT_USER"), key_func=login_username_key,
+               deduct_when=is_failed_login)
+@limiter.limit(_limit("LOGIN_FAIL_LIMIT_CLIENT"), key_func=login_client_key,
+               deduct_when=is_failed_login)
+@blp.arguments(LoginSchema)
+def login(args):
+    """Sign in: a bearer token, a CSRF token and a session cookie."""
+    user = services.authenticate(args["username"], args["password"])
+    if user is None:
+        raise ApiError(401, _("Wrong username or password."), "invalid_credentials")
+    token = services.issue_token(user)
+    login_user(user)
+    return jsonify({"token": token, "csrf_token": csrf_token(), "user": user.to_dict()})
+
+
+@blp.route("/logout", methods=["POST"])
+def logout():
+    """Revoke the token used for this call and end the session."""
+    require_user()
+    if g.get("api_token") is not None:
+        services.revoke_token(g.api_token)
+    logout_user()
+    return jsonify({"status": "ok"})
+
+
+@blp.route("/me", methods=["GET"])
+def me():
+    """The signed-in user and their roles."""
+    user = require_user()
+    return jsonify({"user": user.to_dict(), **user.to_dict(), "csrf_token": csrf_token()})
+
+
+@blp.route("/signup", methods=["POST"])
+@limiter.limit(_limit("SIGNUP_LIMIT"))
+@blp.arguments(SignupSchema)
+def signup(args):
+    """Create a plain account (no staff role)."""
+    username = args["username"].strip()
+    fields = {}
+    if not services.USERNAME_RE.match(username):
+        fields["username"] = [_("Use 2 to 150 letters, digits or _ . - @.")]
+    problem = services.password_problem(args["password"], username)
+    if problem:
+        fields["password"] = [problem]
+    phone = services.normalize_phone(args.get("phone") or "")
+    if phone and not services.PHONE_RE.match(phone):
+        fields["phone"] = [_("Enter a valid mainland China mobile number (11 digits).")]
+    if fields:
+        raise ApiError(422, fields=fields)
+    if services.user_by_username(username) is not None:
+        raise ApiError(409, _("This username is already taken."), "username_taken")
+    user = services.create_user(username, args["password"], args["display_name"].strip(), phone)
+    db.session.flush()
+    response = jsonify({"user": user.to_dict(), **user.to_dict()})
+    response.status_code = 201
+    return response

@@ -1,0 +1,14 @@
+"""Input schemas for sign-in and sign-up."""
+from marshmallow import Schema, fields, validate
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=150))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class SignupSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=2, max=150))
+    password = fields.String(required=True, validate=validate.Length(max=256))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    phone = fields.String(load_default="", validate=validate.Length(max=32))

@@ -1,0 +1,102 @@
+"""Flask CLI commands: grid/users import, seed-demo, workflow tick."""
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from app.core.clock import parse_iso, system_now
+from app.extensions import db
+from app.grid.services import ImportError_
+
+grid_cli = AppGroup("grid", help="Grid nodes.")
+users_cli = AppGroup("users", help="Users and role assignments.")
+workflow_cli = AppGroup("workflow", help="Workflow timers.")
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path} is not UTF-8 (byte {exc.start}); "
+                                   "save it from Excel as 'CSV UTF-8'") from None
+
+
+def _run_import(fn, path: str, what: str) -> None:
+    text = _read(path)
+    try:
+        counts = fn(text)
+        db.session.commit()
+    except ImportError_ as exc:
+        db.session.rollback()
+        click.echo(f"error: {path}: line {exc.line}: {exc.reason}", err=True)
+        click.echo("nothing was imported", err=True)
+        sys.exit(1)
+    click.echo(f"{what}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@grid_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+def grid_import(path):
+    """Import grid nodes from CSV (code,name,level,parent_code). All or nothing."""
+    from app.grid.services import import_grid
+    _run_import(import_grid, path, "grid")
+
+
+@users_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+def users_import(path):
+    """Import users and roles from CSV. All or nothing; re-import adds missing roles."""
+    from app.accounts.services import import_users
+    _run_import(import_users, path, "users")
+
+
+@workflow_cli.command("tick")
+@click.option("--now", "now_text", default=None, help="ISO 8601 time to evaluate timers at")
+def workflow_tick(now_text):
+    """Apply every timed transition due at --now (default: now). Safe to run twice."""
+    from app.workflow.timers import run_tick
+
+    try:
+        now = parse_iso(now_text) if now_text else system_now()
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 time: {now_text}", param_hint="--now") from None
+    previous = current_app.config.get("CLOCK")
+    current_app.config["CLOCK"] = lambda: now
+    try:
+        result = run_tick(now)
+    finally:
+        current_app.config["CLOCK"] = previous
+    click.echo(f"workflow tick at {now.isoformat()}Z: applied {result['applied']}, "
+               f"skipped {result['skipped']}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--force", is_flag=True, help="Load even if the database already has data")
+@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) if the database has data")
+def seed_demo(force, if_empty):
+    """Load the demo grid, users, posts and resources documented in README."""
+    from app.demo.seed import database_is_empty, load_demo
+
+    if if_empty and not database_is_empty():
+        click.echo("The database already has data; the demo was not loaded.")
+        return
+    if not force and not database_is_empty():
+        click.echo("The database is not empty; use --force to load the demo anyway.", err=True)
+        sys.exit(1)
+    summary = load_demo()
+    db.session.commit()
+    click.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
+def register_cli(app) -> None:
+    app.cli.add_command(grid_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(workflow_cli)
+    app.cli.add_command(seed_demo)

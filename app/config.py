@@ -1,0 +1,62 @@
+"""Configuration from the environment, with embedded defaults for a single community."""
+import os
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (e.g. production with the default secret key)."""
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the config dict from the environment, then apply explicit overrides."""
+    env = os.environ
+    cfg = {
+        "ENV_NAME": env.get("TONGXIN_ENV", "development"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": env.get(
+            "DATABASE_URL", f"sqlite:///{os.path.join(instance_path, 'tongxin.db')}"
+        ),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
+        "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", os.path.join(instance_path, "uploads")),
+        "TOKEN_LIFETIME_DAYS": int(env.get("TOKEN_LIFETIME_DAYS", 30)),
+        "LOGIN_FAIL_LIMIT_USER": env.get("LOGIN_FAIL_LIMIT_USER", "10/15 minutes"),
+        "LOGIN_FAIL_LIMIT_CLIENT": env.get("LOGIN_FAIL_LIMIT_CLIENT", "30/15 minutes"),
+        "SIGNUP_LIMIT": env.get("SIGNUP_LIMIT", "20/hour"),
+        "PUBLIC_SUBMIT_LIMIT": env.get("PUBLIC_SUBMIT_LIMIT", "10/minute"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "API_TITLE": "Tongxin API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
+        "JSON_SORT_KEYS": False,
+    }
+    uri = cfg["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith(("postgres://", "postgresql://")):
+        cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    if cfg["ENV_NAME"] == "production":
+        cfg["SESSION_COOKIE_SECURE"] = True
+    if overrides:
+        cfg.update(overrides)
+    return cfg
+
+
+def validate_config(cfg: dict) -> None:
+    """Refuse settings that would be unsafe or unusable."""
+    if cfg["ENV_NAME"] == "production" and (
+        not cfg.get("SECRET_KEY") or cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY
+    ):
+        raise ConfigError("SECRET_KEY must be set to a secret value in production")
+    if len(cfg.get("SECRET_KEY") or "") < 16:
+        raise ConfigError("SECRET_KEY must be at least 16 characters long")
+    uri = cfg["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(f"Unsupported DATABASE_URL scheme: {uri.split(':', 1)[0]}")

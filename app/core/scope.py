@@ -1,0 +1,79 @@
+"""The one place that decides who sees what (STYLE §5).
+
+Staff (committee, branch, captain) see the subtree of each node where they hold the role;
+partners see what was dispatched to their unit; everyone sees what they submitted;
+admins see everything. Lists return a query filter; single objects outside scope are 404.
+"""
+from dataclasses import dataclass, field
+
+from flask import g
+from sqlalchemy import false, or_, true
+
+from app.accounts.models import STAFF_ROLES, TIER_RANK
+
+
+@dataclass
+class Scope:
+    user_id: int | None = None
+    is_admin: bool = False
+    staff: list[tuple[str, str]] = field(default_factory=list)  # (role, node path)
+    org_ids: list[int] = field(default_factory=list)
+
+    @property
+    def staff_paths(self) -> list[str]:
+        return [p for _, p in self.staff]
+
+    def covers_path(self, path: str, min_tier: str | None = None) -> bool:
+        """Whether the caller holds a staff role (at least min_tier) over this node path."""
+        if self.is_admin:
+            return True
+        rank = TIER_RANK.get(min_tier, 0)
+        return any(path.startswith(p) and TIER_RANK[r] >= rank for r, p in self.staff)
+
+    def path_filter(self, column, min_tier: str | None = None):
+        """SQL filter: rows whose node path lies under one of the caller's staff nodes."""
+        if self.is_admin:
+            return true()
+        rank = TIER_RANK.get(min_tier, 0)
+        paths = sorted({p for r, p in self.staff if TIER_RANK[r] >= rank})
+        # Drop paths already covered by a shorter one.
+        paths = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+        if not paths:
+            return false()
+        return or_(*[column.like(p + "%") for p in paths])
+
+
+def scope_for(user) -> Scope:
+    """The caller's scope (cached for the request)."""
+    if user is None:
+        return Scope()
+    cached = g.get("_scope")
+    if cached is not None and cached.user_id == user.id:
+        return cached
+    scope = Scope(user_id=user.id)
+    for r in user.roles:
+        if r.role == "admin":
+            scope.is_admin = True
+        elif r.role in STAFF_ROLES and r.node is not None:
+            scope.staff.append((r.role, r.node.path))
+        elif r.role == "partner" and r.org_id:
+            scope.org_ids.append(r.org_id)
+    g._scope = scope
+    return scope
+
+
+def submission_filter(user):
+    """Filter for the Submission rows the caller may see."""
+    from app.submissions.models import Submission
+
+    if user is None:
+        return false()
+    scope = scope_for(user)
+    if scope.is_admin:
+        return true()
+    clauses = [Submission.submitter_id == user.id]
+    if scope.staff:
+        clauses.append(scope.path_filter(Submission.node_path))
+    if scope.org_ids:
+        clauses.append(Submission.partner_org_id.in_(scope.org_ids))
+    return or_(*clauses)

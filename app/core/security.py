@@ -1,0 +1,75 @@
+"""Who is calling: bearer tokens or the session cookie, and CSRF for cookie writes."""
+import hashlib
+import hmac
+import secrets
+
+from flask import g, request, session
+from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin, current_user
+from sqlalchemy import select
+
+from app.core.clock import utcnow
+from app.core.errors import ApiError
+from app.extensions import db
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSRF_EXEMPT_ENDPOINTS = {"auth.login", "auth.signup"}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use."""
+    if "csrf_token" not in session:
+        session["csrf_token"] = secrets.token_urlsafe(32)
+    return session["csrf_token"]
+
+
+def load_request_user() -> None:
+    """before_request: a Bearer header decides alone; otherwise Flask-Login's session."""
+    from app.accounts.models import ApiToken
+
+    g.pop("_login_user", None)
+    g.pop("_scope", None)
+    g.pop("api_token", None)
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        g.auth_via = "token"
+        token = header[7:].strip()
+        row = db.session.execute(
+            select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
+        now = utcnow()
+        if row and row.revoked_at is None and row.expires_at > now and row.user.active:
+            g._login_user = row.user
+            g.api_token = row
+        else:
+            g._login_user = AnonymousUserMixin()
+        return
+    g.auth_via = "session"
+
+
+def check_csrf() -> None:
+    """before_request: cookie-authenticated writes must carry X-CSRF-Token."""
+    if request.method not in WRITE_METHODS or g.get("auth_via") != "session":
+        return
+    if request.endpoint in CSRF_EXEMPT_ENDPOINTS or not request.path.startswith("/api/"):
+        return
+    if not current_user.is_authenticated:
+        return
+    sent = request.headers.get("X-CSRF-Token", "")
+    expected = session.get("csrf_token", "")
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        raise ApiError(403, _("Missing or invalid CSRF token."), "csrf_failed")
+
+
+def require_user():
+    """The signed-in user, or 401."""
+    if not current_user.is_authenticated:
+        raise ApiError(401)
+    return current_user._get_current_object()
+
+
+def optional_user():
+    return current_user._get_current_object() if current_user.is_authenticated else None

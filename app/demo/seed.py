@@ -1,0 +1,79 @@
+"""The demo data set: a slice of Xinan Street (西南街道), Sanshui, from the seed report."""
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.accounts.models import User
+from app.accounts.services import import_users, user_by_username
+from app.core.clock import utcnow
+from app.extensions import db
+from app.grid.models import GridNode
+from app.grid.services import import_grid, node_by_code
+from app.lists.models import Resource
+from app.volunteering.models import Post
+
+HERE = Path(__file__).parent
+DEMO_PASSWORD = "tongxin-demo"
+
+
+def database_is_empty() -> bool:
+    users = db.session.execute(select(func.count()).select_from(User)).scalar_one()
+    nodes = db.session.execute(select(func.count()).select_from(GridNode)).scalar_one()
+    return users == 0 and nodes == 0
+
+
+def load_demo() -> dict:
+    grid = import_grid((HERE / "grid.csv").read_text(encoding="utf-8"))
+    users = import_users((HERE / "users.csv").read_text(encoding="utf-8"), echo=lambda *_: None)
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    posts = [
+        ("时代城1栋党员楼长", "captain", "XN-BJ-SDC-B01", 1, "担任时代城1栋党员楼长，收集居民意见建议。"),
+        ("周末小区环境清洁", "service", "XN-BJ-SDC", 10, "周六上午清理小区公共区域。"),
+        ("中医义诊志愿服务", "service", "XN-BJ", 20, "协助社区开展中医义诊，引导居民排队。"),
+    ]
+    created_posts = 0
+    for title, kind, code, capacity, description in posts:
+        if db.session.execute(select(Post).where(Post.title == title)).scalar_one_or_none():
+            continue
+        node = node_by_code(code)
+        db.session.add(Post(title=title, kind=kind, grid_node_id=node.id, node_path=node.path,
+                            capacity=capacity, description=description,
+                            starts_at=now + timedelta(days=7), ends_at=now + timedelta(days=97),
+                            created_at=utcnow()))
+        created_posts += 1
+    resources = [("管道燃气安全检查", "utilities", "三水燃气公司", "XN-BJ"),
+                 ("宽带上门维修", "network", "电信三水分公司", "XN-BJ"),
+                 ("老旧小区燃气管道改造咨询", "utilities", "三水燃气公司", "XN-WFD")]
+    from app.accounts.services import get_or_create_org
+    created_resources = 0
+    for title, category, org_name, code in resources:
+        if db.session.execute(select(Resource).where(Resource.title == title)).scalar_one_or_none():
+            continue
+        node = node_by_code(code)
+        org = get_or_create_org(org_name)
+        db.session.add(Resource(title=title, category=category, org_id=org.id,
+                                grid_node_id=node.id, node_path=node.path, created_at=utcnow()))
+        created_resources += 1
+    db.session.flush()
+    letters = _demo_letters()
+    return {"grid nodes": grid["created"], "users": users["users_created"],
+            "posts": created_posts, "resources": created_resources, "letters": letters}
+
+
+def _demo_letters() -> int:
+    from app.submissions.services import create_submission
+
+    captain = user_by_username("captain")
+    samples = [("repair", "3楼楼道灯坏了一个星期，晚上上下楼很不方便。", "3楼"),
+               ("suggestion", "建议在小区门口增设电动车充电桩。", "小区大门"),
+               ("thanks", "感谢楼长帮忙联系物业修好了电梯！", "")]
+    n = 0
+    for category, content, location in samples:
+        create_submission({"uuid": str(uuid.uuid4()), "form": "suggestion",
+                           "grid_code": "XN-BJ-SDC-B01",
+                           "data": {"category": category, "content": content,
+                                    "location": location, "anonymous": True}}, captain)
+        n += 1
+    return n

@@ -1,0 +1,22 @@
+"""Extension instances, created once and bound in create_app()."""
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase
+
+from app.core.ratelimit import client_address
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+babel = Babel()
+limiter = Limiter(key_func=client_address, headers_enabled=True)
+api = Api()

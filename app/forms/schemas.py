@@ -1,0 +1,55 @@
+"""Form definitions: the schema a published definition must satisfy."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.forms.fields import NAME_RE, FieldSetupSchema, LabelSchema
+
+
+class FormDefinitionSchema(Schema):
+    slug = fields.String(validate=validate.Regexp(r"^[a-z0-9][a-z0-9\-]{0,63}$"))
+    title = fields.Nested(LabelSchema, required=True)
+    description = fields.Nested(LabelSchema)
+    public = fields.Boolean(load_default=False)
+    submit_scope = fields.String(validate=validate.OneOf(("staff", "any")))
+    fields_ = fields.List(fields.Nested(FieldSetupSchema), required=True,
+                          validate=validate.Length(min=1, max=200), data_key="fields")
+    workflow = fields.Raw(allow_none=True)
+
+    @validates_schema
+    def cross_field(self, data, **kwargs):
+        seen: dict[str, int] = {}
+        errors = {}
+        for i, f in enumerate(data.get("fields_") or []):
+            if f["name"] in seen:
+                errors[f"fields.{i}.name"] = [f"Duplicate field name '{f['name']}'."]
+            seen[f["name"]] = i
+        for i, f in enumerate(data.get("fields_") or []):
+            cond = f.get("visible_if")
+            if cond:
+                if cond["field"] not in seen or cond["field"] == f["name"]:
+                    errors[f"fields.{i}.visible_if.field"] = [
+                        f"visible_if names an unknown field '{cond['field']}'."]
+        if sum(1 for f in data.get("fields_") or [] if f["type"] == "post") > 1:
+            errors["fields"] = ["At most one post field."]
+        if errors:
+            raise ValidationError(errors)
+
+
+def dump_definition(data: dict) -> dict:
+    """Back from loaded form to the stored JSON (data keys, no Nones)."""
+    out = {k: v for k, v in data.items() if k not in ("fields_", "workflow")}
+    out["fields"] = [_clean_field(f) for f in data["fields_"]]
+    return out
+
+
+def _clean_field(f: dict) -> dict:
+    out = {}
+    for key, value in f.items():
+        if value is None:
+            continue
+        if key == "visible_if":
+            value = {("in" if k == "in_" else k): v for k, v in value.items()}
+        out[key] = value
+    return out
+
+
+__all__ = ["FormDefinitionSchema", "dump_definition", "NAME_RE"]

@@ -1,0 +1,23 @@
+"""Points: award once per transition; totals and leaderboards."""
+from sqlalchemy import func, select
+
+from app.core.clock import utcnow
+from app.extensions import db
+from app.points.models import PointEntry
+
+
+def award(user, points: int, reason: str, sub=None, event=None) -> PointEntry | None:
+    """Append an entry; (event, user) is unique, so a replayed transition awards nothing."""
+    if not points:
+        return None
+    entry = PointEntry(user_id=user.id, points=points, reason=reason,
+                       submission_id=sub.id if sub else None, event_id=event.id if event else None,
+                       node_path=sub.node_path if sub else "", created_at=utcnow())
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def total_for(user_id: int) -> int:
+    return db.session.execute(select(func.coalesce(func.sum(PointEntry.points), 0)).where(
+        PointEntry.user_id == user_id)).scalar_one()

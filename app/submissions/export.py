@@ -1,0 +1,119 @@
+"""GET /api/v1/submissions/export: CSV (UTF-8 with BOM) or XLSX, streamed."""
+import csv
+import io
+import tempfile
+
+from flask import Response, request, stream_with_context
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from app.core.clock import isoformat
+from app.core.errors import ApiError
+from app.core.i18n import pick
+from app.core.scope import scope_for
+from app.core.security import require_user
+from app.extensions import db
+from app.forms.models import FormVersion
+from app.forms.services import get_form_or_404
+from app.submissions.models import Submission
+from app.submissions.routes import _filtered, blp
+
+BATCH = 1000
+
+
+def _columns(form) -> list[tuple[str, str]]:
+    """One column per field of any version, in the order of the newest version first."""
+    versions = db.session.execute(select(FormVersion).where(FormVersion.form_id == form.id)
+                                  .order_by(FormVersion.number.desc())).scalars()
+    seen: dict[str, str] = {}
+    for v in versions:
+        for f in v.definition["fields"]:
+            seen.setdefault(f["name"], pick(f["label"]))
+    return list(seen.items())
+
+
+def _rows(user, form, columns):
+    base = [_("ID"), _("Tracking code"), _("State"), _("Grid code"), _("Grid node"),
+            _("Form version"), _("Created at"), _("Updated at"), _("Resolved at")]
+    yield base + [label for _name, label in columns]
+    query = _filtered(user, select(Submission).where(
+        Submission.form_id == form.id, scope_for(user).path_filter(Submission.node_path)))
+    last_id = 0
+    while True:
+        batch = db.session.execute(query.where(Submission.id > last_id)
+                                   .order_by(Submission.id).limit(BATCH)).unique().scalars().all()
+        if not batch:
+            break
+        for s in batch:
+            states = s.version.workflow["states"]
+            row = [s.id, s.tracking_code, pick(states.get(s.state, {}).get("label")) or s.state,
+                   s.node.code, s.node.name, s.form_version, isoformat(s.created_at),
+                   isoformat(s.updated_at), isoformat(s.resolved_at)]
+            for name, _label in columns:
+                value = s.data.get(name)
+                if isinstance(value, list):
+                    value = ", ".join(str(v) for v in value)
+                elif isinstance(value, bool):
+                    value = _("Yes") if value else _("No")
+                row.append("" if value is None else value)
+            yield row
+        last_id = batch[-1].id
+        db.session.expunge_all()
+
+
+def _safe(value):
+    """Neutralise spreadsheet formulas in user text (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+@blp.route("/submissions/export", methods=["GET"])
+def export():
+    """Export a form's submissions in the caller's scope (branch or committee)."""
+    user = require_user()
+    scope = scope_for(user)
+    if not any(role in ("branch", "committee") for role, _p in scope.staff) and not scope.is_admin:
+        raise ApiError(403, _("Exports are for the estate branch and the community committee."))
+    slug = request.args.get("form")
+    if not slug:
+        raise ApiError(422, fields={"form": [_("Choose a form.")]})
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise ApiError(422, fields={"format": [_("Use csv or xlsx.")]})
+    form = get_form_or_404(slug)
+    columns = _columns(form)
+    filename = f"{slug}.{fmt}"
+    if fmt == "csv":
+        def generate():
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            yield "\ufeff"
+            for row in _rows(user, form, columns):
+                writer.writerow([_safe(v) for v in row])
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=slug[:31])
+    for row in _rows(user, form, columns):
+        sheet.append([_safe(v) for v in row])
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    workbook.save(spool)
+    spool.seek(0)
+
+    def chunks():
+        while True:
+            block = spool.read(64 * 1024)
+            if not block:
+                spool.close()
+                break
+            yield block
+    return Response(chunks(), mimetype=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+

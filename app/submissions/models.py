@@ -1,0 +1,101 @@
+"""Submissions and their append-only history."""
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import system_now
+from app.extensions import db
+from app.grid.models import GridNode
+
+
+class Submission(db.Model):
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"))
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"))
+    form_version: Mapped[int]
+    grid_node_id: Mapped[int] = mapped_column(ForeignKey("grid_nodes.id"))
+    # Copy of the node's materialised path: scope filters need no join.
+    node_path: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(40))
+    # The tier that holds the current state (captain/branch/committee/partner/none).
+    tier: Mapped[str] = mapped_column(String(16))
+    state_since: Mapped[datetime]
+    partner_org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
+    submitter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    # "post:<id>:user:<id>" while a claim is live, NULL otherwise: one live claim per person.
+    claim_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    data: Mapped[dict] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    client_created_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+    updated_at: Mapped[datetime] = mapped_column(default=system_now)
+    resolved_at: Mapped[datetime | None]
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    node: Mapped[GridNode] = relationship(lazy="joined")
+    form = relationship("Form", lazy="joined")
+    version = relationship("FormVersion", lazy="joined")
+    partner = relationship("Org", lazy="joined")
+    submitter = relationship("User", lazy="joined")
+
+    __table_args__ = (
+        Index("ix_submissions_form_state", "form_id", "state", "id"),
+        Index("ix_submissions_path_id", "node_path", "id"),
+        Index("ix_submissions_tier_path", "tier", "node_path"),
+        Index("ix_submissions_state_since", "state", "state_since"),
+        Index("ix_submissions_submitter", "submitter_id", "id"),
+        Index("ix_submissions_partner", "partner_org_id", "id"),
+        Index("ix_submissions_post", "post_id", "state", "id"),
+        Index("ix_submissions_created", "created_at"),
+    )
+    # Optimistic lock: every UPDATE checks and bumps lock_version, so of two people acting
+    # on one submission at once, one wins and the other gets StaleDataError (→ 409).
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class SubmissionEvent(db.Model):
+    """One entry of a submission's history; never updated. `seq` makes concurrent
+    appends collide on the unique constraint instead of interleaving."""
+
+    __tablename__ = "submission_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    seq: Mapped[int]
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40))
+    from_tier: Mapped[str | None] = mapped_column(String(16))
+    # Seconds the submission spent in from_state: each tier keeps its own clock.
+    waited_seconds: Mapped[int | None]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(200), default="")
+    comment: Mapped[str | None] = mapped_column(Text)
+    public_reply: Mapped[bool] = mapped_column(default=False)
+    partner_org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
+    at: Mapped[datetime] = mapped_column(default=system_now)
+    system: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (UniqueConstraint("submission_id", "seq", name="uq_event_seq"),
+                      Index("ix_events_action_at", "action", "at"))
+
+
+class AppliedOp(db.Model):
+    """Transition ops from the offline outbox already applied, by client op_id."""
+
+    __tablename__ = "applied_ops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    op_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+
+    __table_args__ = (UniqueConstraint("user_id", "op_id", name="uq_applied_op"),)

@@ -1,0 +1,183 @@
+"""Submissions API: create, list, read, act, inbox, track."""
+import base64
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from sqlalchemy import and_, or_, select
+
+from app.core.clock import isoformat, parse_iso
+from app.core.errors import ApiError
+from app.core.scope import scope_for
+from app.core.security import optional_user, require_user
+from app.extensions import db, limiter
+from app.forms.services import form_by_slug
+from app.grid.services import node_by_code
+from app.submissions import services
+from app.submissions.models import Submission
+from app.submissions.schemas import SubmissionCreateSchema, TransitionSchema
+from app.workflow.engine import apply_transition
+
+blp = Blueprint("submissions", __name__, url_prefix="/api/v1",
+                description="Submissions, their workflow transitions and the inbox")
+
+
+def _public_limit():
+    from flask import current_app
+    return current_app.config["PUBLIC_SUBMIT_LIMIT"]
+
+
+def _signed_in() -> bool:
+    return optional_user() is not None
+
+
+@blp.route("/submissions", methods=["POST"])
+@limiter.limit(_public_limit, exempt_when=_signed_in)
+@blp.doc(requestBody={"content": {"application/json": {"schema": SubmissionCreateSchema}}})
+def create():
+    """Submit a form (client-made uuid; replays are idempotent)."""
+    user = optional_user()
+    sub, created = services.create_submission(request.get_json(), user)
+    return jsonify(services.serialize(sub, user, detail=True)), (201 if created else 200)
+
+
+def _limit_arg() -> int:
+    raw = request.args.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= 200:
+        raise ApiError(422, fields={"limit": [_("Must be between 1 and 200.")]})
+    return int(raw)
+
+
+def _filtered(user, query):
+    args = request.args
+    if args.get("form"):
+        form = form_by_slug(args["form"])
+        query = query.where(Submission.form_id == (form.id if form else -1))
+    if args.get("state"):
+        query = query.where(Submission.state.in_(args["state"].split(",")))
+    if args.get("grid_code"):
+        node = node_by_code(args["grid_code"])
+        query = query.where(Submission.node_path.like((node.path if node else "/none/") + "%"))
+    for key, op in (("from", ">="), ("to", "<")):
+        if args.get(key):
+            try:
+                when = parse_iso(args[key])
+            except ValueError:
+                raise ApiError(422, fields={key: [_("Not a valid date and time.")]}) from None
+            query = query.where(Submission.created_at >= when if op == ">=" else
+                                Submission.created_at < when)
+    return query
+
+
+def _encode(*parts) -> str:
+    return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode()
+
+
+def _decode(cursor: str, n: int) -> list[str]:
+    try:
+        parts = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+    except (ValueError, UnicodeDecodeError):
+        parts = []
+    if len(parts) != n:
+        raise ApiError(422, fields={"cursor": [_("Not a valid cursor.")]})
+    return parts
+
+
+@blp.route("/submissions", methods=["GET"])
+def list_submissions():
+    """What the caller may see, newest first, with a keyset cursor."""
+    user = require_user()
+    limit = _limit_arg()
+    query = _filtered(user, services.visible_query(user))
+    if request.args.get("cursor"):
+        (last_id,) = _decode(request.args["cursor"], 1)
+        if not last_id.isdigit():
+            raise ApiError(422, fields={"cursor": [_("Not a valid cursor.")]})
+        query = query.where(Submission.id < int(last_id))
+    rows = db.session.execute(query.order_by(Submission.id.desc()).limit(limit + 1)).unique().scalars().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return jsonify({"items": [services.serialize(s, user) for s in rows],
+                    "next_cursor": _encode(rows[-1].id) if more else None})
+
+
+@blp.route("/submissions/<ident>", methods=["GET"])
+def get_submission(ident):
+    """One submission with its history and the actions the caller may take."""
+    user = require_user()
+    sub = services.get_visible_or_404(user, ident)
+    return jsonify(services.serialize(sub, user, detail=True))
+
+
+@blp.route("/submissions/<ident>/transitions", methods=["POST"])
+@blp.arguments(TransitionSchema)
+def transition(args, ident):
+    """Take a workflow action on a submission."""
+    user = require_user()
+    sub = services.get_visible_or_404(user, ident)
+    apply_transition(sub, args["action"], user, comment=args.get("comment"),
+                     partner=args.get("partner"), expected_state=args.get("expected_state"),
+                     duplicate_of=args.get("duplicate_of"), grid_code=args.get("grid_code"),
+                     public_reply=args.get("public_reply", False))
+    return jsonify(services.serialize(sub, user, detail=True))
+
+
+def inbox_filter(user):
+    """Submissions waiting at a tier the caller holds, within that role's subtree."""
+    scope = scope_for(user)
+    clauses = [and_(Submission.tier == role, Submission.node_path.like(path + "%"))
+               for role, path in scope.staff]
+    if scope.org_ids:
+        clauses.append(and_(Submission.tier == "partner",
+                            Submission.partner_org_id.in_(scope.org_ids)))
+    clauses.append(and_(Submission.tier == "submitter", Submission.submitter_id == user.id))
+    return or_(*clauses)
+
+
+@blp.route("/inbox", methods=["GET"])
+def inbox():
+    """Submissions waiting for an action the caller may take, oldest first."""
+    user = require_user()
+    limit = _limit_arg()
+    query = _filtered(user, select(Submission).where(inbox_filter(user)))
+    if request.args.get("cursor"):
+        since, last_id = _decode(request.args["cursor"], 2)
+        try:
+            since_at = parse_iso(since)
+        except ValueError:
+            raise ApiError(422, fields={"cursor": [_("Not a valid cursor.")]}) from None
+        if not last_id.isdigit():
+            raise ApiError(422, fields={"cursor": [_("Not a valid cursor.")]})
+        query = query.where(or_(Submission.state_since > since_at,
+                                and_(Submission.state_since == since_at,
+                                     Submission.id > int(last_id))))
+    rows = db.session.execute(query.order_by(Submission.state_since, Submission.id)
+                              .limit(limit + 1)).unique().scalars().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [services.serialize(s, user) | {"allowed_actions": services.allowed_actions(user, s)}
+             for s in rows]
+    cursor = _encode(isoformat(rows[-1].state_since), rows[-1].id) if more else None
+    return jsonify({"items": items, "next_cursor": cursor, "count": len(items)})
+
+
+@blp.route("/track/<code>", methods=["GET"])
+@limiter.limit("60/minute")
+def track(code):
+    """What a resident holding a tracking code may know: state and published replies."""
+    sub = db.session.execute(select(Submission).where(
+        Submission.tracking_code == code.upper()[:16])).unique().scalar_one_or_none()
+    if sub is None:
+        raise ApiError(404)
+    from app.submissions.models import SubmissionEvent
+    published = db.session.execute(select(SubmissionEvent).where(
+        SubmissionEvent.submission_id == sub.id, SubmissionEvent.public_reply.is_(True))
+        .order_by(SubmissionEvent.seq)).scalars()
+    workflow = sub.version.workflow
+    from app.core.i18n import pick
+    return jsonify({"tracking_code": sub.tracking_code, "form": sub.form.slug,
+                    "state": sub.state,
+                    "state_label": pick(workflow["states"].get(sub.state, {}).get("label")),
+                    "grid_name": sub.node.name, "created_at": isoformat(sub.created_at),
+                    "updated_at": isoformat(sub.updated_at),
+                    "replies": [{"comment": e.comment, "at": isoformat(e.at)} for e in published]})

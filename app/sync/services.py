@@ -1,0 +1,78 @@
+"""Replaying outbox ops: each op in a savepoint, so one bad op never fails the batch."""
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.core.errors import ApiError
+from app.extensions import db
+from app.submissions import services as submissions
+from app.submissions.models import AppliedOp
+from app.workflow.engine import apply_transition
+
+MAX_OPS = 1000
+STATUS_BY_HTTP = {401: "forbidden", 403: "forbidden", 404: "not_found", 409: "conflict",
+                  413: "invalid", 422: "invalid", 400: "invalid", 429: "forbidden"}
+
+
+def _error(exc: ApiError) -> dict:
+    out = {"code": exc.code, "message": str(exc.message or "")}
+    if exc.fields:
+        out["fields"] = exc.fields
+    return out
+
+
+def run_ops(ops: list, user) -> list[dict]:
+    results = []
+    for index, op in enumerate(ops):
+        try:
+            with db.session.begin_nested():
+                result = _run_one(op, user)
+        except ApiError as exc:
+            if not exc.message:
+                from app.core.errors import DEFAULT_MESSAGES
+                exc.message = DEFAULT_MESSAGES.get(exc.status, "")
+            result = {"status": STATUS_BY_HTTP.get(exc.status, "invalid"), "errors": _error(exc)}
+        except IntegrityError:
+            result = {"status": "conflict", "errors": {"code": "conflict",
+                                                       "message": "concurrent change"}}
+        result["index"] = index
+        if isinstance(op, dict):
+            for key in ("op_id", "uuid"):
+                if op.get(key) is not None:
+                    result[key] = op[key]
+        results.append(result)
+    return results
+
+
+def _run_one(op, user) -> dict:
+    if not isinstance(op, dict) or op.get("op") not in ("submit", "transition"):
+        raise ApiError(422, fields={"op": ["Use 'submit' or 'transition'."]})
+    if op["op"] == "submit":
+        body = {k: v for k, v in op.items() if k not in ("op", "op_id")}
+        sub, created = submissions.create_submission(body, user)
+        return {"status": "created" if created else "duplicate",
+                "submission": submissions.serialize(sub, user)}
+    return _transition(op, user)
+
+
+def _transition(op: dict, user) -> dict:
+    if user is None:
+        raise ApiError(401)
+    op_id = op.get("op_id")
+    if not isinstance(op_id, str) or not 1 <= len(op_id) <= 64:
+        raise ApiError(422, fields={"op_id": ["Required: a client-made id (at most 64 characters)."]})
+    if not isinstance(op.get("action"), str):
+        raise ApiError(422, fields={"action": ["Required."]})
+    ident = op.get("submission")
+    if not isinstance(ident, (int, str)):
+        raise ApiError(422, fields={"submission": ["Required: a submission id or uuid."]})
+    sub = submissions.get_visible_or_404(user, str(ident))
+    done = db.session.execute(select(AppliedOp).where(
+        AppliedOp.user_id == user.id, AppliedOp.op_id == op_id)).scalar_one_or_none()
+    if done is not None:
+        return {"status": "duplicate", "submission": submissions.serialize(sub, user)}
+    apply_transition(sub, op["action"], user, comment=op.get("comment"),
+                     partner=op.get("partner"), expected_state=op.get("expected_state"),
+                     duplicate_of=op.get("duplicate_of"), grid_code=op.get("grid_code"))
+    db.session.add(AppliedOp(op_id=op_id, user_id=user.id, submission_id=sub.id))
+    db.session.flush()
+    return {"status": "applied", "submission": submissions.serialize(sub, user)}

@@ -1,0 +1,30 @@
+"""Volunteer posts (认领岗位)."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import system_now
+from app.extensions import db
+from app.grid.models import GridNode
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    grid_node_id: Mapped[int] = mapped_column(ForeignKey("grid_nodes.id"))
+    node_path: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="service")  # service | captain
+    capacity: Mapped[int]
+    # Places taken by live claims; changed only by conditional UPDATEs (see services).
+    claimed: Mapped[int] = mapped_column(default=0)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    open: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+
+    node: Mapped[GridNode] = relationship(lazy="joined")

@@ -1,0 +1,124 @@
+"""Volunteer posts API."""
+from flask import jsonify, request
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
+
+from app.core.clock import utcnow
+from app.core.errors import ApiError
+from app.core.scope import scope_for
+from app.core.security import require_user
+from app.extensions import db
+from app.grid.services import node_by_code
+from app.submissions.schemas import IsoDateTime
+from app.volunteering import services
+from app.volunteering.models import Post
+
+blp = Blueprint("posts", __name__, url_prefix="/api/v1/posts", description="Volunteer posts")
+
+
+class PostCreateSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    grid_code = fields.String(required=True)
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100000))
+    starts_at = IsoDateTime(required=True)
+    ends_at = IsoDateTime(required=True)
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    kind = fields.String(load_default="service", validate=validate.OneOf(("service", "captain")))
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("Must be after starts_at.", "ends_at")
+
+
+class PostPatchSchema(Schema):
+    capacity = fields.Integer(strict=True, validate=validate.Range(min=1, max=100000))
+    open = fields.Boolean()
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=5000))
+
+
+def _may_manage(user, path: str) -> bool:
+    return scope_for(user).covers_path(path, "branch") and not (
+        scope_for(user).is_admin and not scope_for(user).staff)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(PostCreateSchema)
+def create_post(args):
+    """Publish a post (branch or committee of that node)."""
+    user = require_user()
+    node = node_by_code(args["grid_code"])
+    if node is None:
+        raise ApiError(422, fields={"grid_code": [_("Unknown grid code.")]})
+    if not _may_manage(user, node.path):
+        raise ApiError(403, _("Only the branch or committee of this node may publish posts."))
+    if args["kind"] == "captain" and node.level != "building":
+        raise ApiError(422, fields={"grid_code": [_("A building-captain post belongs to a building.")]})
+    post = Post(title=args["title"].strip(), description=args["description"], grid_node_id=node.id,
+                node_path=node.path, kind=args["kind"], capacity=args["capacity"],
+                starts_at=args["starts_at"], ends_at=args["ends_at"], created_by_id=user.id,
+                created_at=utcnow())
+    post.node = node
+    db.session.add(post)
+    db.session.flush()
+    return jsonify(services.serialize(post)), 201
+
+
+@blp.route("", methods=["GET"])
+def list_posts():
+    """Posts, with capacity, claimed and waitlisted counts. Filters: grid_code, open."""
+    require_user()
+    query = select(Post).order_by(Post.starts_at, Post.id)
+    if request.args.get("grid_code"):
+        node = node_by_code(request.args["grid_code"])
+        if node is None:
+            raise ApiError(404)
+        # Posts of this node's subtree and of the nodes above it (a community-wide post
+        # is open to the people of every building in it).
+        ids = node.ancestor_ids
+        query = query.where((Post.node_path.like(node.path + "%")) | Post.grid_node_id.in_(ids))
+    if request.args.get("open") in ("1", "true"):
+        query = query.where(Post.open.is_(True), Post.ends_at > utcnow())
+    elif request.args.get("open") in ("0", "false"):
+        query = query.where((Post.open.is_(False)) | (Post.ends_at <= utcnow()))
+    posts = db.session.execute(query.limit(500)).unique().scalars().all()
+    counts = services.counts([p.id for p in posts])
+    return jsonify({"items": [services.serialize(p, counts.get(p.id, {}).get("waitlisted", 0))
+                              for p in posts]})
+
+
+def _post_or_404(post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None:
+        raise ApiError(404)
+    return post
+
+
+@blp.route("/<int:post_id>", methods=["GET"])
+def get_post(post_id):
+    require_user()
+    post = _post_or_404(post_id)
+    counts = services.counts([post.id])
+    return jsonify(services.serialize(post, counts.get(post.id, {}).get("waitlisted", 0)))
+
+
+@blp.route("/<int:post_id>", methods=["PATCH"])
+@blp.arguments(PostPatchSchema)
+def patch_post(args, post_id):
+    """Change capacity (never evicts; up promotes from the waitlist), open/close, text."""
+    user = require_user()
+    post = _post_or_404(post_id)
+    if not _may_manage(user, post.node_path):
+        raise ApiError(403)
+    for key in ("title", "description", "open"):
+        if key in args:
+            setattr(post, key, args[key])
+    if "capacity" in args:
+        services.set_capacity(post, args["capacity"])
+    db.session.flush()
+    db.session.refresh(post)
+    counts = services.counts([post.id])
+    return jsonify(services.serialize(post, counts.get(post.id, {}).get("waitlisted", 0)))

@@ -1,0 +1,148 @@
+"""Volunteer posts: places that are never over-claimed.
+
+Capacity design: `posts.claimed` counts places held by live claims and is only ever changed
+by single conditional UPDATE statements:
+
+    UPDATE posts SET claimed = claimed + 1 WHERE id = :id AND claimed < capacity
+
+The database evaluates the condition and the increment atomically on the row. On PostgreSQL
+the row lock makes a concurrent second UPDATE wait and re-check the condition against the
+committed value (READ COMMITTED re-evaluation), so at most `capacity` claims succeed.
+On SQLite every write transaction starts with BEGIN IMMEDIATE (app/core/database.py), so
+writers are serialised outright. Whoever's UPDATE matched no row is waitlisted; the
+waitlist is ordered by submission id, i.e. by the server's order of arrival.
+Releasing a place decrements the counter and promotes the earliest waitlisted claim in the
+same transaction, behind the same row lock.
+"""
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from app.core.clock import utcnow
+from app.core.errors import ApiError
+from app.extensions import db
+from app.submissions.models import Submission
+from app.volunteering.models import Post
+
+LIVE_STATES = ("claimed", "waitlisted", "confirmed")
+PLACE_STATES = ("claimed", "confirmed", "completed", "no_show")
+
+
+def get_post(post_id) -> Post | None:
+    if not isinstance(post_id, int):
+        return None
+    return db.session.get(Post, post_id)
+
+
+def check_claimable(post: Post | None) -> Post:
+    """422 unknown post, 409 closed or past (by the server's clock, never the phone's)."""
+    if post is None:
+        raise ApiError(422, fields={"data.post": [_("Unknown post.")]})
+    if not post.open:
+        raise ApiError(409, _("This post is closed to new claims."), "post_closed")
+    if post.ends_at <= utcnow():
+        raise ApiError(409, _("This post has already ended."), "post_ended")
+    return post
+
+
+def check_overlap(post: Post, user) -> None:
+    """One person cannot hold two live claims whose times overlap."""
+    clash = db.session.execute(
+        select(Post).join(Submission, Submission.post_id == Post.id).where(
+            Submission.submitter_id == user.id, Submission.state.in_(LIVE_STATES),
+            Post.id != post.id, Post.starts_at < post.ends_at, Post.ends_at > post.starts_at)
+    ).scalars().first()
+    if clash is not None:
+        raise ApiError(409, _("This overlaps with another post you claimed: %(title)s",
+                              title=clash.title), "claim_overlap", post=clash.id)
+
+
+def take_place(post: Post) -> bool:
+    """Try to take one place; True if taken (see the module docstring)."""
+    result = db.session.execute(
+        update(Post).where(Post.id == post.id, Post.claimed < Post.capacity)
+        .values(claimed=Post.claimed + 1).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def claim_key(post_id: int, user_id: int) -> str:
+    return f"post:{post_id}:user:{user_id}"
+
+
+def release_place(sub: Submission, from_state: str) -> None:
+    """Effect of `cancel`: free the claim, and the place if it held one; promote the next."""
+    sub.claim_key = None
+    if from_state not in PLACE_STATES or sub.post_id is None:
+        db.session.flush()
+        return
+    db.session.execute(update(Post).where(Post.id == sub.post_id, Post.claimed > 0)
+                       .values(claimed=Post.claimed - 1)
+                       .execution_options(synchronize_session=False))
+    db.session.flush()
+    promote_waitlisted(sub.post_id)
+
+
+def promote_waitlisted(post_id: int) -> int:
+    """Fill free places from the waitlist, earliest first. Returns how many were promoted."""
+    from app.workflow.engine import record_event
+
+    promoted = 0
+    while True:
+        nxt = db.session.execute(
+            select(Submission).where(Submission.post_id == post_id,
+                                     Submission.state == "waitlisted")
+            .order_by(Submission.id).limit(1)).scalar_one_or_none()
+        if nxt is None:
+            break
+        post = db.session.get(Post, post_id)
+        if not take_place(post):
+            break
+        now = utcnow()
+        waited = int((now - nxt.state_since).total_seconds())
+        nxt.state = "claimed"
+        nxt.tier = nxt.version.workflow["states"]["claimed"]["tier"]
+        nxt.state_since = now
+        nxt.updated_at = now
+        db.session.flush()
+        record_event(nxt, "promote", "waitlisted", "claimed", system=True,
+                     from_tier="none", waited=waited)
+        promoted += 1
+    return promoted
+
+
+def grant_post_role(sub: Submission) -> None:
+    """Effect of `confirm` on a building-captain post: the volunteer becomes its captain."""
+    from app.accounts.models import User
+    from app.accounts.services import grant_role
+
+    post = db.session.get(Post, sub.post_id) if sub.post_id else None
+    if post is None or post.kind != "captain" or not sub.submitter_id:
+        return
+    if post.node.level != "building":
+        return
+    grant_role(db.session.get(User, sub.submitter_id), "captain", post.node)
+
+
+def counts(post_ids: list[int]) -> dict[int, dict]:
+    """Waitlisted counts per post, in one query."""
+    rows = db.session.execute(
+        select(Submission.post_id, func.count()).where(
+            Submission.post_id.in_(post_ids or [0]), Submission.state == "waitlisted")
+        .group_by(Submission.post_id)).all()
+    return {pid: {"waitlisted": n} for pid, n in rows}
+
+
+def set_capacity(post: Post, capacity: int) -> None:
+    """Down never evicts anyone holding a place; up promotes from the waitlist."""
+    post.capacity = capacity
+    db.session.flush()
+    promote_waitlisted(post.id)
+
+
+def serialize(post: Post, waitlisted: int = 0) -> dict:
+    from app.core.clock import isoformat
+    return {"id": post.id, "title": post.title, "description": post.description,
+            "grid_code": post.node.code, "grid_name": post.node.name, "kind": post.kind,
+            "capacity": post.capacity, "claimed": post.claimed, "waitlisted": waitlisted,
+            "available": max(post.capacity - post.claimed, 0),
+            "starts_at": isoformat(post.starts_at), "ends_at": isoformat(post.ends_at),
+            "open": post.open and post.ends_at > utcnow()}

@@ -1,0 +1,48 @@
+"""Timed transitions (SLA escalation, auto-close), applied by `flask workflow tick`."""
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.core.errors import ApiError
+from app.extensions import db
+from app.forms.models import FormVersion
+from app.submissions.models import Submission
+from app.workflow.definition import parse_duration
+from app.workflow.engine import apply_transition
+
+
+def due_timers(now: datetime):
+    """(submission id, timer) pairs due at `now`, across every form version's workflow."""
+    versions = db.session.execute(select(FormVersion.id, FormVersion.workflow)).all()
+    for version_id, workflow in versions:
+        for timer in workflow.get("timers") or []:
+            cutoff = now - parse_duration(timer["after"])
+            ids = db.session.execute(select(Submission.id).where(
+                Submission.form_version_id == version_id, Submission.state == timer["state"],
+                Submission.state_since <= cutoff).order_by(Submission.id)).scalars().all()
+            for sub_id in ids:
+                yield sub_id, timer
+
+
+def run_tick(now: datetime) -> dict:
+    """Apply each due timer once. A timer already applied (by an earlier or a concurrent
+    tick) no longer matches the state, or loses the optimistic lock: it is skipped."""
+    applied = skipped = 0
+    for sub_id, timer in list(due_timers(now)):
+        try:
+            with db.session.begin_nested():
+                sub = db.session.get(Submission, sub_id)
+                db.session.refresh(sub)
+                if sub.state != timer["state"]:
+                    skipped += 1
+                    continue
+                apply_transition(sub, timer["action"], None, system=True,
+                                 expected_state=timer["state"],
+                                 comment=f"auto: {timer['after']} in {timer['state']}")
+            db.session.commit()
+            applied += 1
+        except ApiError:
+            db.session.rollback()
+            skipped += 1
+    db.session.commit()
+    return {"applied": applied, "skipped": skipped}

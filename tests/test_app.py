@@ -1,0 +1,102 @@
+"""The application factory, configuration and migrations."""
+import os
+import subprocess
+import sys
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.config import ConfigError
+from app.extensions import db
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_factory_builds_independent_apps(tmp_path):
+    a = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db", "TESTING": True})
+    b = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/b.db", "TESTING": True})
+    assert a is not b and a.config["SQLALCHEMY_DATABASE_URI"] != b.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch):
+    monkeypatch.setenv("TONGXIN_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        create_app()
+    monkeypatch.setenv("SECRET_KEY", "a-real-production-secret-value")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_unknown_database_scheme_is_refused():
+    with pytest.raises(ConfigError):
+        create_app({"SQLALCHEMY_DATABASE_URI": "mysql://x/y"})
+
+
+def test_plain_postgresql_url_uses_psycopg(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1/x")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_default_database_is_sqlite_in_instance(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        "sqlite:///" + os.path.join(app.instance_path, "tongxin.db"))
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite-only pragma check (this run uses another database)")
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_passwords_are_hashed_with_scrypt_by_default(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/h.db"})
+    from app.accounts.models import User
+    with app.app_context():
+        user = User()
+        user.set_password("a-long-pass-1")
+        assert user.password_hash.startswith("scrypt:")
+        assert user.check_password("a-long-pass-1")
+
+
+def _upgrade(url: str) -> None:
+    env = dict(os.environ, DATABASE_URL=url)
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def _fresh_url(app, tmp_path) -> str:
+    """An empty database of the same kind as the suite's."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        return f"sqlite:///{tmp_path}/migrated.db"
+    base, _, _name = url.rpartition("/")
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS tongxin_migrations_check"))
+        conn.execute(text("CREATE DATABASE tongxin_migrations_check"))
+    admin.dispose()
+    return base + "/tongxin_migrations_check"
+
+
+def test_migrations_match_the_models(app, tmp_path):
+    """`db upgrade` from nothing, then autogenerate must find no difference."""
+    url = _fresh_url(app, tmp_path)
+    _upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+        forms = conn.execute(text("SELECT slug FROM forms ORDER BY slug")).scalars().all()
+    engine.dispose()
+    assert diff == []
+    assert forms == ["member-registration", "need", "suggestion", "volunteer-signup"]
