@@ -153,10 +153,32 @@ def validate_data(version: FormVersion, data) -> dict:
     except ValidationError as exc:
         for path, messages in flatten_messages(exc.messages, "data").items():
             errors.setdefault(path, []).extend(messages)
-        result = None
+        result = exc.valid_data or {}
+    for path, messages in reference_errors(version, result).items():
+        errors.setdefault(path, []).extend(messages)
     if errors:
         raise ApiError(422, fields=errors)
     return result
+
+
+def reference_errors(version: FormVersion, data: dict) -> dict:
+    """Grid and photo fields must name things that exist."""
+    from app.grid.services import node_by_code
+    from app.uploads.models import Upload
+
+    errors = {}
+    for f in version.definition["fields"]:
+        value = data.get(f["name"])
+        if value in (None, "", []):
+            continue
+        if f["type"] == "grid" and node_by_code(value) is None:
+            errors[f"data.{f['name']}"] = [_("Unknown grid code.")]
+        elif f["type"] == "photo":
+            found = {u.id: u for u in db.session.execute(
+                select(Upload).where(Upload.id.in_(value))).scalars()}
+            if any(v not in found or found[v].submission_id is not None for v in value):
+                errors[f"data.{f['name']}"] = [_("Unknown photo; upload it first.")]
+    return errors
 
 
 def sensitive_fields(version: FormVersion) -> list[str]:

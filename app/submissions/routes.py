@@ -38,7 +38,9 @@ def create():
     """Submit a form (client-made uuid; replays are idempotent)."""
     user = optional_user()
     sub, created = services.create_submission(request.get_json(), user)
-    return jsonify(services.serialize(sub, user, detail=True)), (201 if created else 200)
+    body = services.serialize(sub, user, detail=True)
+    body["tracking_code"] = sub.tracking_code  # what the submitter follows at /app/t/<code>
+    return jsonify(body), (201 if created else 200)
 
 
 def _limit_arg() -> int:

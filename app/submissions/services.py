@@ -77,7 +77,6 @@ def create_submission(payload, user) -> tuple[Submission, bool]:
         post = posts.check_claimable(posts.get_post(data[post_field]))
         node = post.node
     _check_submit_node(form, node, user)
-    _check_references(version, data, user)
     now = utcnow()
     sub = Submission(
         uuid=uuid, form_id=form.id, form_version_id=version.id, form_version=version.number,
@@ -125,30 +124,6 @@ def _check_submit_node(form, node, user) -> None:
     scope = scope_for(user)
     if not scope.covers_path(node.path):
         raise ApiError(403, _("You may not submit for this grid node."), "outside_scope")
-
-
-def _check_references(version, data: dict, user) -> None:
-    """Grid and photo fields must name things that exist (and, for grid, are in scope)."""
-    from app.uploads.models import Upload
-
-    errors = {}
-    for f in version.definition["fields"]:
-        value = data.get(f["name"])
-        if value in (None, "", []):
-            continue
-        if f["type"] == "grid":
-            node = node_by_code(value)
-            if node is None:
-                errors[f"data.{f['name']}"] = [_("Unknown grid code.")]
-        elif f["type"] == "photo":
-            found = {u.id: u for u in db.session.execute(
-                select(Upload).where(Upload.id.in_(value))).scalars()}
-            missing = [v for v in value if v not in found]
-            foreign = [v for v in value if v in found and found[v].submission_id is not None]
-            if missing or foreign:
-                errors[f"data.{f['name']}"] = [_("Unknown photo; upload it first.")]
-    if errors:
-        raise ApiError(422, fields=errors)
 
 
 def _attach_uploads(version, data, sub) -> None:
