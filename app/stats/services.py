@@ -1,7 +1,7 @@
 """Statistics over a node's subtree, computed by aggregate SQL."""
 from datetime import datetime
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, func, select
 
 from app.extensions import db
 from app.forms.models import Form
@@ -60,10 +60,10 @@ def compute(node: GridNode, start: datetime | None, end: datetime | None) -> dic
         Submission, Submission.id == SubmissionEvent.submission_id).where(
         *event_where, SubmissionEvent.action == "escalate",
         SubmissionEvent.system.is_(True))).scalar_one()
-    dispatched_orgs = select(distinct(SubmissionEvent.partner_org_id)).join(
+    dispatched_orgs = select(SubmissionEvent.partner_org_id).distinct().join(
         Submission, Submission.id == SubmissionEvent.submission_id).where(
         *event_where, SubmissionEvent.partner_org_id.is_not(None))
-    resource_orgs = select(distinct(Resource.org_id)).where(Resource.node_path.like(prefix))
+    resource_orgs = select(Resource.org_id).distinct().where(Resource.node_path.like(prefix))
     partners = {r for (r,) in db.session.execute(dispatched_orgs)} | {
         r for (r,) in db.session.execute(resource_orgs)}
     resources = db.session.execute(select(func.count()).select_from(Resource).where(
