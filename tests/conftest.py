@@ -289,3 +289,39 @@ def pytest_runtest_makereport(item, call):
             report.longrepr = f"skipped in CI, which counts as a failure: {reason}"
 
 
+
+
+@pytest.fixture
+def gunicorn_server(app):
+    """The real app under gunicorn (2 worker processes × 8 threads) on this test database."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               SECRET_KEY="test-secret-key-0123456789", LOGIN_FAIL_LIMIT_CLIENT="1000/minute")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:app"], cwd=root, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("gunicorn did not start")
+        time.sleep(0.1)  # polling a starting process, not waiting for time to pass
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)

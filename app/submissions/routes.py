@@ -157,8 +157,11 @@ def inbox():
                               .limit(limit + 1)).unique().scalars().all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [services.serialize(s, user) | {"allowed_actions": services.allowed_actions(user, s)}
-             for s in rows]
+    items = []
+    for s in rows:
+        actions = services.allowed_actions(user, s)
+        if actions:  # the tier matched, but e.g. nobody completes their own claim
+            items.append(services.serialize(s, user) | {"allowed_actions": actions})
     cursor = _encode(isoformat(rows[-1].state_since), rows[-1].id) if more else None
     return jsonify({"items": items, "next_cursor": cursor, "count": len(items)})
 

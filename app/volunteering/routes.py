@@ -27,7 +27,7 @@ class PostCreateSchema(Schema):
     description = fields.String(load_default="", validate=validate.Length(max=5000))
     kind = fields.String(load_default="service", validate=validate.OneOf(("service", "captain")))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def ordered(self, data, **kwargs):
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             raise ValidationError("Must be after starts_at.", "ends_at")

@@ -49,6 +49,8 @@ class TransitionSchema(Schema):
     partner = fields.String(validate=validate.OneOf(("required", "optional")))
     duplicate_of = fields.String(validate=validate.OneOf(("required",)))
     clear_partner = fields.Boolean()
+    # Nobody confirms, completes or approves their own claim or registration.
+    not_by_submitter = fields.Boolean()
     reroute = fields.Boolean()
     effects = fields.List(fields.Nested(EffectSchema))
     from_ = fields.List(fields.String(), required=True, validate=validate.Length(min=1),

@@ -61,6 +61,8 @@ def _holds(user, sub: Submission, token: str, state: str, workflow: dict) -> boo
 
 
 def may_take(user, sub: Submission, transition: dict, state: str, workflow: dict) -> bool:
+    if transition.get("not_by_submitter") and user is not None and sub.submitter_id == user.id:
+        return False
     return any(_holds(user, sub, token, state, workflow) for token in transition["roles"])
 
 
