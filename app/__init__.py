@@ -28,6 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, config))
     validate_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    app.json.ensure_ascii = False  # Chinese stays readable in API answers
+    app.json.sort_keys = False
 
     from app.core import database  # noqa: F401  (engine event hooks)
     from app.core.errors import register_error_handlers, error_response

@@ -1,0 +1,134 @@
+"""Resources, statistics and exports (issue 6, contract §3)."""
+import csv
+import io
+
+from openpyxl import load_workbook
+
+from tests.conftest import new_uuid, suggestion
+
+
+def _need(api, grid_code="B1", description="孩子上网课断网"):
+    r = api.post("/api/v1/submissions", json={
+        "uuid": new_uuid(), "form": "need", "grid_code": grid_code,
+        "data": {"category": "network", "description": description, "urgency": "urgent",
+                 "contact_phone": "13912345678"}})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def _act(api, sub_id, action, **body):
+    r = api.post(f"/api/v1/submissions/{sub_id}/transitions", json={"action": action, **body})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def test_partner_publishes_own_resources_committee_any(login, people):
+    body = {"title": "宽带上门维修", "category": "network", "grid_code": "C1"}
+    r = login("partner2").post("/api/v1/resources", json=body)
+    assert r.status_code == 201 and r.get_json()["org"] == "电信三水分公司"
+    r = login("partner2").post("/api/v1/resources", json=dict(body, org="三水燃气公司"))
+    assert r.status_code == 403
+    r = login("committee").post("/api/v1/resources", json=dict(body, org="三水医院"))
+    assert r.status_code == 201 and r.get_json()["org"] == "三水医院"
+    assert login("captain").post("/api/v1/resources", json=dict(body, org="x")).status_code == 403
+    assert login("committee").post("/api/v1/resources", json={"title": "x"}).status_code == 422
+    titles = [x["org"] for x in login("branch").get("/api/v1/resources").get_json()["items"]]
+    assert sorted(titles) == ["三水医院", "电信三水分公司"]
+    assert login("committee2").get("/api/v1/resources").get_json()["items"] == []
+    mine = login("partner2").get("/api/v1/resources").get_json()["items"]
+    assert [x["org"] for x in mine] == ["电信三水分公司"]
+
+
+def test_stats_match_a_hand_built_data_set(login, anon, people, clock):
+    committee, branch, captain, partner = (login("committee"), login("branch"),
+                                           login("captain"), login("partner"))
+    login("partner").post("/api/v1/resources", json={"title": "燃气检查", "category": "utilities",
+                                                     "grid_code": "C1"})
+    # Three suggestions on B1, one need on B1, one suggestion on B3 (no captain there).
+    s1 = anon.post("/api/v1/submissions", json=suggestion("B1")).get_json()
+    s2 = anon.post("/api/v1/submissions", json=suggestion("B1")).get_json()
+    anon.post("/api/v1/submissions", json=suggestion("B1"))
+    anon.post("/api/v1/submissions", json=suggestion("B3"))
+    n1 = _need(captain)
+    clock.advance(hours=10)
+    _act(captain, s1["id"], "resolve", comment="修好了")           # 10 h
+    clock.advance(hours=20)
+    _act(captain, s2["id"], "escalate")
+    _act(branch, s2["id"], "resolve", comment="支部处理")          # 30 h
+    for action, who, extra in (("escalate", captain, {}), ("escalate", branch, {}),
+                               ("dispatch", committee, {"partner": "三水燃气公司"}),
+                               ("accept", partner, {}), ("resolve", partner, {"comment": "done"})):
+        clock.advance(hours=5)
+        _act(who, n1["id"], action, **extra)                       # 55 h
+    stats = committee.get("/api/v1/stats?grid_code=C1").get_json()
+    assert stats["submissions"]["total"] == 5
+    assert stats["submissions"]["by_form"] == {"need": 1, "suggestion": 4}
+    by = {(x["form"], x["state"]): x["count"] for x in stats["submissions"]["by_form_state"]}
+    assert by == {("need", "resolved"): 1, ("suggestion", "resolved"): 2,
+                  ("suggestion", "at_captain"): 1, ("suggestion", "at_branch"): 1}
+    assert stats["needs"] == 1
+    assert stats["resources"] == 1
+    assert stats["services_delivered"] == 1
+    assert stats["partners_active"] == 1
+    assert stats["median_hours_to_resolve"] == 30.0
+    assert stats["p90_hours_to_resolve"] == 55.0
+    assert stats["sla_escalations"] == 0
+    assert stats["points_awarded"] == 5
+    children = {c["grid_code"]: c for c in stats["children"]}
+    assert children["E1"]["submissions"] == 4 and children["E1"]["resolved"] == 3
+    assert children["E2"]["submissions"] == 1 and children["E2"]["resolved"] == 0
+    assert children["E2"]["median_hours_to_resolve"] is None
+    empty = committee.get("/api/v1/stats?grid_code=B2").get_json()
+    assert empty["submissions"]["total"] == 0 and empty["median_hours_to_resolve"] is None
+    period = committee.get("/api/v1/stats?grid_code=C1&from=2026-03-03").get_json()
+    assert period["submissions"]["total"] == 0
+    assert committee.get("/api/v1/stats?grid_code=C1&from=someday").status_code == 422
+
+
+def test_stats_count_timed_escalations_and_posts(login, anon, people, runner):
+    anon.post("/api/v1/submissions", json=suggestion("B1"))
+    runner.invoke(args=["workflow", "tick", "--now", "2026-03-05T00:00:00Z"])
+    login("branch").post("/api/v1/posts", json={"title": "清洁", "grid_code": "E1", "capacity": 4,
+                                                "starts_at": "2030-01-01T00:00:00Z",
+                                                "ends_at": "2030-01-01T04:00:00Z"})
+    stats = login("committee").get("/api/v1/stats?grid_code=C1").get_json()
+    assert stats["sla_escalations"] == 1
+    assert stats["posts"] == {"count": 1, "capacity": 4, "claimed": 0, "fill_rate": 0.0}
+
+
+def test_csv_export_opens_with_chinese_intact(login, people):
+    _need(login("captain"), description="燃气管道老化，需要改造")
+    r = login("branch").get("/api/v1/submissions/export?form=need&format=csv")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    raw = r.data
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    header = rows[0]
+    assert "需求描述" in header and "状态" in header and "居民联系电话" in header
+    row = dict(zip(header, rows[1]))
+    assert row["需求描述"] == "燃气管道老化，需要改造"
+    assert row["状态"] == "楼长处理中"
+    assert row["居民联系电话"] == "13912345678"
+    assert len(rows) == 2
+
+
+def test_xlsx_export_opens_with_openpyxl(login, people):
+    for i in range(3):
+        _need(login("captain"), description=f"需求{i}")
+    r = login("committee").get("/api/v1/submissions/export?form=need&format=xlsx")
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.data), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 4
+    assert sorted(dict(zip(rows[0], row))["需求描述"] for row in rows[1:]) == ["需求0", "需求1", "需求2"]
+
+
+def test_export_is_scoped_and_neutralises_formulas(login, people):
+    _need(login("captain"), description="=HYPERLINK(\"http://evil\")")
+    _need(login("captain4"), "B4")
+    rows = list(csv.reader(io.StringIO(login("branch").get(
+        "/api/v1/submissions/export?form=need").data.decode("utf-8-sig"))))
+    assert len(rows) == 2
+    assert rows[1][rows[0].index("需求描述")].startswith("'=")
+    assert login("branch").get("/api/v1/submissions/export?form=need&format=pdf").status_code == 422
+    assert login("branch").get("/api/v1/submissions/export").status_code == 422
