@@ -1,0 +1,104 @@
+// A blank submission of a form: /app/new/<slug> (signed in) and /app/s/<building> (public).
+import { api } from '../api.js';
+import { h } from '../dom.js';
+import { pick, t } from '../i18n.js';
+import { add, newId, PUBLIC } from '../outbox.js';
+import { collect, downscale, renderForm, showErrors } from '../forms/render.js';
+import { cached, formDefinition, userKey } from '../state.js';
+
+export async function formView(ctx, slug, { publicCode = null, fix = null } = {}) {
+  const session = publicCode ? null : ctx.session;
+  const definition = fix ? fix.definition : await formDefinition(session, slug);
+  if (!definition) return h('div', { class: 'card' }, t('no_cache'));
+  const grid = session ? await cached(session, 'grid') : null;
+  const posts = session ? await cached(session, 'posts') : null;
+  const params = new URLSearchParams(location.search);
+  const buildings = (grid ? grid.items : []).filter((n) => n.level === 'building');
+  const form = renderForm(definition, { nodes: grid ? grid.items : [], posts: posts ? posts.items : [] });
+  const where = h('select', { name: 'grid_code', id: 'f-grid_code' },
+    h('option', { value: '' }, t('choose')), buildings.map((n) => h('option', { value: n.code }, n.name)));
+  const preset = fix ? fix.op.grid_code : params.get('grid_code');
+  if (preset) where.value = preset;
+  else if (buildings.length === 1) where.value = buildings[0].code;
+  const needsWhere = !publicCode && !definition.fields.some((f) => f.type === 'post');
+  if (needsWhere) {
+    form.prepend(h('div', { class: 'field' }, h('label', { class: 'label', for: 'f-grid_code' }, t('building')),
+      where, h('div', { class: 'error', id: 'e-grid_code' })));
+  }
+  if (fix) prefill(form, definition, fix.op.data);
+  const status = h('div', { class: 'notice', role: 'status', 'data-testid': 'form-status' });
+  const similar = h('div', { class: 'similar' });
+  form.append(status, h('button', { type: 'submit', class: 'primary big' }, t('submit')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const { data, photos, errors } = collect(form, definition);
+    let gridCode = publicCode || where.value;
+    if (!publicCode && !needsWhere) {
+      const post = (posts ? posts.items : []).find((p) => p.id === data.post);
+      gridCode = post ? post.grid_code : gridCode || (buildings[0] && buildings[0].code) || '';
+    }
+    if (needsWhere && !gridCode) errors.grid_code = t('required');
+    showErrors(form, errors);
+    if (Object.keys(errors).length) return;
+    const stored = [];
+    for (const p of photos) stored.push({ field: p.field, name: p.file.name, blob: await downscale(p.file) });
+    if (fix) {
+      await ctx.outbox.retry(fix.key, { data });
+      ctx.go('/app/outbox');
+      ctx.flushSoon();
+      return;
+    }
+    const op = { op: 'submit', uuid: newId(), form: definition.slug, form_version: definition.version,
+                 grid_code: gridCode, data, client_created_at: new Date().toISOString() };
+    await add({ key: op.uuid, user: publicCode ? PUBLIC : userKey(session), kind: 'submit', op,
+                photos: stored, title: pick(definition.title) });
+    form.reset();
+    form.dispatchEvent(new Event('change'));
+    status.textContent = navigator.onLine ? t('sent') : t('saved_offline');
+    const result = await ctx.flushSoon();
+    if (publicCode) await showTracking(ctx, op.uuid, status);
+    else if (result && result.sent) status.textContent = t('sent');
+  });
+  if (publicCode && navigator.onLine) loadSimilar(publicCode, similar).catch(() => {});
+  return h('section', {},
+    h('h2', {}, publicCode ? t('public_title') : pick(definition.title)),
+    publicCode ? h('p', { class: 'help' }, t('anonymous_note')) : null,
+    definition.description ? h('p', { class: 'help' }, pick(definition.description)) : null,
+    similar, form);
+}
+
+function prefill(form, definition, data) {
+  for (const field of definition.fields) {
+    const value = data[field.name];
+    if (value === undefined) continue;
+    if (field.type === 'multiselect') {
+      form.querySelectorAll(`input[name="${field.name}"]`).forEach((i) => { i.checked = value.includes(i.value); });
+    } else if (field.type === 'boolean' || field.type === 'consent') {
+      form.querySelector(`[name="${field.name}"]`).checked = Boolean(value);
+    } else if (field.type !== 'photo') {
+      form.querySelector(`[name="${field.name}"]`).value = value;
+    }
+  }
+  form.dispatchEvent(new Event('change'));
+}
+
+async function showTracking(ctx, uuid, status) {
+  const log = await ctx.outbox.sentLog(PUBLIC);
+  const entry = log.find((e) => e.key === uuid);
+  if (entry && entry.tracking_code) {
+    status.textContent = '';
+    status.append(t('submitted_thanks'), ' ', t('track_hint'), ' ',
+      h('a', { href: `/app/t/${entry.tracking_code}`, 'data-link': true, 'data-testid': 'tracking-code' }, entry.tracking_code));
+  }
+}
+
+async function loadSimilar(code, box) {
+  const res = await api(`/submissions/similar?grid_code=${encodeURIComponent(code)}`, { token: null });
+  if (!res.items.length) return;
+  box.append(h('p', {}, t('similar')), h('ul', {}, res.items.map((item) => h('li', {},
+    item.excerpt, ' ', h('button', { type: 'button', class: 'small', onclick: async (e) => {
+      await api(`/submissions/similar/${item.tracking_code}/me-too`, { method: 'POST', token: null });
+      e.target.disabled = true;
+      e.target.textContent = `${t('me_too')} ✓`;
+    } }, t('me_too'))))));
+}

@@ -1,0 +1,70 @@
+// Home: who I am, what waits for me, and the outbox with every item's fate.
+import { h } from '../dom.js';
+import { formatTime, pick, t } from '../i18n.js';
+import { items, PUBLIC, remove, retry, sentLog } from '../outbox.js';
+import { cached, formDefinition, userKey } from '../state.js';
+
+export async function homeView(ctx) {
+  const me = ctx.session.me || {};
+  const inbox = await cached(ctx.session, 'inbox');
+  const forms = await cached(ctx.session, 'forms');
+  const roles = (me.roles || []).map((r) => `${r.role}${r.grid_name ? ` · ${r.grid_name}` : ''}${r.org ? ` · ${r.org}` : ''}`);
+  const formLinks = (forms ? forms.items : []).filter((f) => f.slug !== 'volunteer-signup').map((f) =>
+    h('a', { class: 'tile', href: `/app/new/${f.slug}`, 'data-link': true }, pick(f.title)));
+  return h('section', {},
+    h('div', { class: 'card' }, h('h2', {}, me.display_name || ctx.session.user), h('div', { class: 'help' }, roles.join('；'))),
+    h('nav', { class: 'tiles' },
+      h('a', { class: 'tile', href: '/app/inbox', 'data-link': true }, `${t('inbox')} `,
+        h('span', { class: 'badge', 'data-testid': 'inbox-count' }, inbox ? inbox.items.length : 0)),
+      formLinks,
+      h('a', { class: 'tile', href: '/app/posts', 'data-link': true }, t('posts')),
+      h('a', { class: 'tile', href: '/app/points', 'data-link': true }, t('points'))),
+    await outboxPanel(ctx));
+}
+
+export async function outboxPanel(ctx) {
+  const user = userKey(ctx.session);
+  const list = [...await items(user), ...(user === PUBLIC ? [] : await items(PUBLIC))];
+  const log = await sentLog(user);
+  const rows = list.map((item) => h('li', { class: `card outbox-item status-${item.status}`, dataset: { key: item.key } },
+    h('div', {}, h('strong', {}, item.title || item.kind), ' · ', h('span', { class: 'badge' }, t(item.status))),
+    item.errors ? h('div', { class: 'error' }, item.errors.message || '',
+      item.errors.fields ? ` ${Object.values(item.errors.fields).flat().join(' ')}` : '') : null,
+    item.status === 'waiting' ? null : h('div', { class: 'row' },
+      item.status === 'invalid' && item.kind === 'submit'
+        ? h('a', { class: 'button', href: `/app/fix/${item.key}`, 'data-link': true }, t('fix')) : null,
+      item.status !== 'invalid' ? h('button', { type: 'button', onclick: async () => { await retry(item.key, { asNew: true }); ctx.flushSoon(); ctx.rerender(); } }, t('resubmit')) : null,
+      h('button', { type: 'button', class: 'danger', onclick: async () => {
+        if (confirm(t('confirm_discard'))) { await remove(item.key); ctx.rerender(); }
+      } }, t('discard')))));
+  const exportButton = h('button', { type: 'button', onclick: () => exportItems(list) }, t('export_json'));
+  return h('div', { class: 'card outbox' },
+    h('h3', {}, t('outbox'), ' ', h('span', { class: 'badge' }, list.length)),
+    list.length ? h('ul', { class: 'list' }, rows) : h('p', {}, t('outbox_empty')),
+    h('div', { class: 'row' }, h('button', { type: 'button', class: 'primary', 'data-testid': 'sync-now', onclick: () => ctx.flushSoon(true) }, t('sync_now')),
+      list.length ? exportButton : null),
+    log.length ? h('p', { class: 'help', 'data-testid': 'last-sent' }, t('last_sent', { time: formatTime(log[0].sent_at) })) : null);
+}
+
+function exportItems(list) {
+  const plain = list.map(({ photos, ...rest }) => ({ ...rest, photos: (photos || []).map((p) => p.name) }));
+  const blob = new Blob([JSON.stringify(plain, null, 2)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `tongxin-outbox-${new Date().toISOString().slice(0, 10)}.json`;
+  a.click();
+}
+
+export async function fixView(ctx, key, formView) {
+  const item = (await items(userKey(ctx.session))).find((i) => i.key === key)
+    || (await items(PUBLIC)).find((i) => i.key === key);
+  if (!item) return h('p', {}, t('not_found'));
+  const definition = await formDefinition(ctx.session, item.op.form);
+  const view = await formView(ctx, item.op.form, { fix: { ...item, definition } });
+  const errors = item.errors && item.errors.fields;
+  if (errors) {
+    const { showErrors } = await import('../forms/render.js');
+    showErrors(view.querySelector('form'), errors);
+  }
+  return view;
+}

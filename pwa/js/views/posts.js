@@ -1,0 +1,54 @@
+// Volunteer posts: claim (a volunteer-signup submission through the outbox) and see the result.
+import { api } from '../api.js';
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import { add, newId } from '../outbox.js';
+import { cached, formDefinition, userKey } from '../state.js';
+
+export async function postsView(ctx) {
+  let posts = await cached(ctx.session, 'posts');
+  if (navigator.onLine) posts = await api('/posts?open=1').catch(() => posts);
+  const signup = await formDefinition(ctx.session, 'volunteer-signup');
+  const status = h('div', { class: 'notice', role: 'status', 'data-testid': 'claim-status' });
+  const list = (posts ? posts.items : []).map((post) => h('li', { class: 'card' },
+    h('h3', {}, post.title), h('div', { class: 'help' }, `${post.grid_name} · ${post.starts_at.slice(0, 16).replace('T', ' ')}`),
+    h('div', {}, t('capacity', post)), post.description ? h('p', {}, post.description) : null,
+    h('button', { class: 'primary', type: 'button', onclick: async (event) => {
+      event.target.disabled = true;
+      const op = { op: 'submit', uuid: newId(), form: 'volunteer-signup',
+                   form_version: signup ? signup.version : undefined, grid_code: post.grid_code,
+                   data: { post: post.id }, client_created_at: new Date().toISOString() };
+      await add({ key: op.uuid, user: userKey(ctx.session), kind: 'submit', op, title: post.title });
+      status.textContent = navigator.onLine ? '' : t('saved_offline');
+      await ctx.flushSoon();
+      const log = await ctx.outbox.sentLog(userKey(ctx.session));
+      const entry = log.find((e) => e.key === op.uuid);
+      if (entry && entry.submission_id) {
+        const sub = await api(`/submissions/${entry.submission_id}`).catch(() => null);
+        if (sub) status.textContent = `${post.title}: ${t(sub.state) || sub.state_label}`;
+      }
+    } }, t('claim'))));
+  return h('section', {}, h('h2', {}, t('posts')), status, h('ul', { class: 'list' }, list));
+}
+
+export async function pointsView(ctx) {
+  let points = await cached(ctx.session, 'points');
+  if (navigator.onLine) points = await api('/points/me').catch(() => points);
+  return h('section', {}, h('h2', {}, t('points')),
+    h('p', { class: 'big-number' }, `${t('total_points')}: `, h('strong', { 'data-testid': 'points-total' }, points ? points.total : 0)),
+    h('ul', { class: 'list' }, (points ? points.entries : []).map((e) => h('li', {}, `+${e.points} · ${e.reason} · ${e.at.slice(0, 10)}`))));
+}
+
+export async function trackView(ctx, code) {
+  try {
+    const res = await api(`/track/${encodeURIComponent(code)}`, { token: null });
+    return h('section', {}, h('h2', {}, t('tracking')),
+      h('div', { class: 'card' }, h('div', {}, `${t('tracking_code')}: ${res.tracking_code}`),
+        h('div', {}, `${t('state')}: `, h('strong', { 'data-testid': 'track-state' }, res.state_label || res.state)),
+        h('div', { class: 'help' }, res.grid_name)),
+      res.replies.length ? h('div', { class: 'card' }, h('h3', {}, t('replies')),
+        h('ul', {}, res.replies.map((r) => h('li', {}, r.comment)))) : null);
+  } catch (err) {
+    return h('div', { class: 'card' }, err.message || t('no_cache'));
+  }
+}

@@ -1,0 +1,56 @@
+// The service worker (an ES module worker). The server prepends `VERSION` and `PRECACHE`
+// (every shell file with a content hash), so each release gets a new cache by itself.
+import { flush } from './js/outbox.js';
+
+const CACHE = `tongxin-shell-${VERSION}`;
+const SHELL = '/app/';
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await Promise.all(PRECACHE.map(async ({ url }) => {
+      const response = await fetch(url, { cache: 'reload' });
+      if (!response.ok) throw new Error(`precache ${url}: ${response.status}`);
+      await cache.put(url, response);
+    }));
+    // The first install takes over at once; an update waits until the person chooses
+    // "reload", so that a half-filled form is never thrown away by a new version.
+    if (!self.registration.active) await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith('tongxin-shell-') && name !== CACHE) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data === 'skip-waiting') self.skipWaiting();
+});
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (!url.pathname.startsWith('/app/')) return;  // the API and everything else: network
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    if (request.mode === 'navigate') {
+      return (await cache.match(SHELL)) || fetch(request);
+    }
+    return (await cache.match(url.pathname)) || fetch(request);
+  })());
+});
+
+// Background Sync: the browser wakes us when the network is back, even with the app closed.
+self.addEventListener('sync', (event) => {
+  if (event.tag !== 'outbox') return;
+  event.waitUntil((async () => {
+    await flush();
+    for (const client of await self.clients.matchAll()) client.postMessage('outbox-changed');
+  })());
+});
