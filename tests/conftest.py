@@ -262,12 +262,46 @@ def suggestion(grid_code="B1", **data):
     return {"uuid": new_uuid(), "form": "suggestion", "grid_code": grid_code, "data": body}
 
 
+class Faults:
+    """WSGI wrapper for browser tests: the server "down" (a proxy answering 503) or a
+    response lost after the app processed the request (a proxy answering 502)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.down = False
+        self.lose = {}  # path → how many more responses to lose
+        self.lost = []
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if self.down and (path.startswith("/api/") or path == "/healthz"):
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"down"]
+        if self.lose.get(path):
+            self.lose[path] -= 1
+            captured = {}
+
+            def keep(status, headers, exc_info=None):
+                captured["status"] = status
+                return lambda data: None
+            body = b"".join(self.app(environ, keep))
+            self.lost.append((path, captured.get("status"), body))
+            start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
+            return [b"lost"]
+        return self.app(environ, start_response)
+
+
 @pytest.fixture
-def live_server(app):
+def faults(app):
+    return Faults(app.wsgi_app)
+
+
+@pytest.fixture
+def live_server(app, faults):
     """The real app served on a loopback port from a thread (for concurrent requests)."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, faults, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

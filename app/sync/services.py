@@ -49,8 +49,9 @@ def _run_one(op, user) -> dict:
     if op["op"] == "submit":
         body = {k: v for k, v in op.items() if k not in ("op", "op_id")}
         sub, created = submissions.create_submission(body, user)
-        return {"status": "created" if created else "duplicate",
-                "submission": submissions.serialize(sub, user)}
+        out = submissions.serialize(sub, user)
+        out["tracking_code"] = sub.tracking_code  # as POST /submissions gives it to its sender
+        return {"status": "created" if created else "duplicate", "submission": out}
     return _transition(op, user)
 
 

@@ -115,7 +115,16 @@ document.addEventListener('click', (event) => {
 window.addEventListener('popstate', render);
 window.addEventListener('online', () => { updateStatus(); flushSoon(); });
 window.addEventListener('offline', updateStatus);
-outbox.onChange(updateStatus);
+let rerenderTimer = null;
+outbox.onChange(() => {
+  updateStatus();
+  // Views that list the outbox show each item's fate as it changes; forms are left alone.
+  const path = location.pathname.replace(/\/+$/, '');
+  if (path === '/app' || path === '/app/outbox') {
+    clearTimeout(rerenderTimer);
+    rerenderTimer = setTimeout(render, 100);
+  }
+});
 setInterval(async () => {
   const session = await getSession();
   if (await outbox.count(userKey(session)) > 0 && navigator.onLine) flushSoon();

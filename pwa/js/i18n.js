@@ -25,6 +25,8 @@ const CATALOGUE = {
     new_version: '有新版本', reload: '刷新', language: 'English', me_too: '我也遇到了',
     similar: '本楼栋已有相似的反映：', public_title: '楼长信箱', submitted_thanks: '感谢您的反映！',
     retry_in: '{s} 秒后重试', last_sent: '上次上传：{time}', anonymous_note: '无需登录，楼长会及时跟进。',
+    role_admin: '系统管理员', role_committee: '社区党委', role_branch: '小区党支部', role_captain: '党员楼长',
+    role_member: '在职党员', role_volunteer: '志愿者', role_partner: '共建单位',
     loading: '加载中…', back: '返回', no_cache: '首次使用请在有信号时打开一次。', photo_added: '已添加 {n} 张照片',
   },
   en: {
@@ -52,6 +54,8 @@ const CATALOGUE = {
     new_version: 'A new version is ready', reload: 'Reload', language: '中文', me_too: 'Me too',
     similar: 'Similar reports already open for this building:', public_title: "Captain's mailbox", submitted_thanks: 'Thank you!',
     retry_in: 'Retrying in {s} s', last_sent: 'Last upload: {time}', anonymous_note: 'No account needed; your captain follows it up.',
+    role_admin: 'Admin', role_committee: 'Community committee', role_branch: 'Estate branch', role_captain: 'Building captain',
+    role_member: 'Party member', role_volunteer: 'Volunteer', role_partner: 'Partner unit',
     loading: 'Loading…', back: 'Back', no_cache: 'Open the app once with signal first.', photo_added: '{n} photo(s) added',
   },
 };

@@ -8,7 +8,7 @@ export async function homeView(ctx) {
   const me = ctx.session.me || {};
   const inbox = await cached(ctx.session, 'inbox');
   const forms = await cached(ctx.session, 'forms');
-  const roles = (me.roles || []).map((r) => `${r.role}${r.grid_name ? ` · ${r.grid_name}` : ''}${r.org ? ` · ${r.org}` : ''}`);
+  const roles = (me.roles || []).map((r) => `${t(`role_${r.role}`)}${r.grid_name ? ` · ${r.grid_name}` : ''}${r.org ? ` · ${r.org}` : ''}`);
   const formLinks = (forms ? forms.items : []).filter((f) => f.slug !== 'volunteer-signup').map((f) =>
     h('a', { class: 'tile', href: `/app/new/${f.slug}`, 'data-link': true }, pick(f.title)));
   return h('section', {},
