@@ -8,6 +8,15 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from app.config import load_config, validate_config
 
 
+# Strict: no inline script or style, nothing from other origins, never framed.
+CSP = {
+    "default-src": "'self'", "script-src": "'self'", "style-src": "'self'",
+    "img-src": "'self' blob: data:", "connect-src": "'self'", "worker-src": "'self'",
+    "manifest-src": "'self'", "font-src": "'self'", "object-src": "'none'",
+    "base-uri": "'none'", "form-action": "'self'", "frame-ancestors": "'none'",
+}
+
+
 class TongxinFlask(Flask):
     def dispatch_request(self):
         """Run the view, then commit once: the request owns the transaction (STYLE §4).
@@ -35,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.core.errors import register_error_handlers, error_response
     from app.core.i18n import select_locale
     from app.core.security import check_csrf, load_request_user
-    from app.extensions import api, babel, db, limiter, login_manager, migrate
+    from app.extensions import api, babel, db, limiter, login_manager, migrate, talisman
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
@@ -43,6 +52,12 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     api.init_app(app, spec_kwargs={"info": {"description": "Tongxin external API (contract v1)"}})
+    production = app.config["ENV_NAME"] == "production"
+    talisman.init_app(
+        app, force_https=False, strict_transport_security=production,
+        session_cookie_secure=production, frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        content_security_policy=CSP, content_security_policy_nonce_in=[])
 
     @login_manager.user_loader
     def _load_user(user_id: str):
@@ -89,7 +104,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.uploads.routes import blp as uploads_blp
     from app.volunteering.routes import blp as posts_blp
     from app.web.routes import bp as web_bp
-    from app.submissions import export  # noqa: F401  (adds /submissions/export to its blueprint)
+    from app.submissions import export, public  # noqa: F401  (more routes on that blueprint)
 
     for blp in (auth_blp, grid_blp, forms_blp, submissions_blp, sync_blp, uploads_blp,
                 posts_blp, lists_blp, points_blp, stats_blp):

@@ -5,6 +5,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from sqlalchemy.orm import DeclarativeBase
 
 from app.core.ratelimit import client_address
@@ -20,3 +21,4 @@ login_manager = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=client_address, headers_enabled=True)
 api = Api()
+talisman = Talisman()

@@ -235,3 +235,18 @@ def test_tracking_code_shows_state_and_only_public_replies(login, anon, people):
     assert [x["comment"] for x in body["replies"]] == ["已联系物业更换灯泡"]
     assert "data" not in body
     assert anon.get("/api/v1/track/XXXXXXXX").status_code == 404
+
+
+def test_similar_open_letters_and_me_too(anon, login, people):
+    a = anon.post("/api/v1/submissions", json=suggestion("B1", content="三楼楼道灯坏了，晚上很黑")).get_json()
+    anon.post("/api/v1/submissions", json=suggestion("B1", content="建议增加电动车充电桩"))
+    anon.post("/api/v1/submissions", json=suggestion("B2", content="三楼楼道灯坏了"))
+    r = anon.get("/api/v1/submissions/similar?grid_code=B1&text=楼道灯坏了").get_json()
+    assert [x["id"] for x in r["items"]] == [a["id"]]
+    assert set(r["items"][0]) == {"id", "category", "excerpt", "supporters", "score"}
+    assert anon.post(f"/api/v1/submissions/{a['id']}/me-too").get_json()["supporters"] == 1
+    assert anon.post(f"/api/v1/submissions/{a['id']}/me-too").get_json()["supporters"] == 2
+    assert anon.get("/api/v1/submissions/similar?grid_code=E1").status_code == 404
+    login("captain").post(f"/api/v1/submissions/{a['id']}/transitions",
+                          json={"action": "resolve", "comment": "修好了"})
+    assert anon.post(f"/api/v1/submissions/{a['id']}/me-too").status_code == 404

@@ -251,3 +251,15 @@ def _bulk_users(in_app, usernames):
         for name in usernames:
             grant_role(create_user(name, PASSWORD, name), "volunteer", node)
     in_app(make)
+
+
+def test_branch_inbox_tells_when_a_post_fills_and_reopens(login, make_user, people):
+    post = _post(login("branch"), capacity=1)
+    assert login("branch").get("/api/v1/inbox").get_json()["notices"] == []
+    first = _claim(login("volunteer"), post["id"]).get_json()
+    notices = login("branch").get("/api/v1/inbox").get_json()["notices"]
+    assert [(n["kind"], n["post"]["id"]) for n in notices] == [("post_full", post["id"])]
+    assert login("branch2").get("/api/v1/inbox").get_json()["notices"] == []
+    login("volunteer").post(f"/api/v1/submissions/{first['id']}/transitions", json={"action": "cancel"})
+    notices = login("branch").get("/api/v1/inbox").get_json()["notices"]
+    assert [n["kind"] for n in notices] == ["post_has_places"]

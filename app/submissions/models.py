@@ -38,6 +38,8 @@ class Submission(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=system_now)
     resolved_at: Mapped[datetime | None]
     lock_version: Mapped[int] = mapped_column(default=1)
+    # Residents who said "me too" on the public page instead of filing a new letter.
+    supporters: Mapped[int] = mapped_column(default=0, server_default="0")
 
     node: Mapped[GridNode] = relationship(lazy="joined")
     form = relationship("Form", lazy="joined")

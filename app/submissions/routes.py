@@ -163,7 +163,10 @@ def inbox():
         if actions:  # the tier matched, but e.g. nobody completes their own claim
             items.append(services.serialize(s, user) | {"allowed_actions": actions})
     cursor = _encode(isoformat(rows[-1].state_since), rows[-1].id) if more else None
-    return jsonify({"items": items, "next_cursor": cursor, "count": len(items)})
+    from app.volunteering.services import notices_for
+    notices = [] if request.args.get("cursor") else notices_for(scope_for(user))
+    return jsonify({"items": items, "next_cursor": cursor, "count": len(items),
+                    "notices": notices})
 
 
 @blp.route("/track/<code>", methods=["GET"])

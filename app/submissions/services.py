@@ -107,6 +107,8 @@ def create_submission(payload, user) -> tuple[Submission, bool]:
         if post is not None:
             raise ApiError(409, _("You have already claimed this post."), "already_claimed") from None
         raise
+    if post is not None and sub.state == workflow["initial"]["capacity"]["available"]:
+        posts.note_fullness(post.id)
     record_event(sub, "submit", None, sub.state, user, None, from_tier=None)
     _attach_uploads(version, data, sub)
     return sub, True

@@ -24,6 +24,10 @@ class Post(db.Model):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     open: Mapped[bool] = mapped_column(default=True)
+    # When the post last became full, and when a place opened again after that: the
+    # branch's inbox shows both.
+    full_since: Mapped[datetime | None]
+    reopened_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=system_now)
 

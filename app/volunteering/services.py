@@ -64,6 +64,44 @@ def take_place(post: Post) -> bool:
     return result.rowcount == 1
 
 
+def note_fullness(post_id: int) -> None:
+    """Record when a post fills up and when a place opens again (the branch's inbox shows it).
+    Called inside the transaction that changed `claimed`, so the row is ours to read."""
+    post = db.session.get(Post, post_id)
+    db.session.refresh(post)
+    now = utcnow()
+    was_full = post.full_since is not None and (post.reopened_at is None
+                                                or post.reopened_at < post.full_since)
+    if post.claimed >= post.capacity and not was_full:
+        post.full_since = now
+    elif post.claimed < post.capacity and was_full:
+        post.reopened_at = now
+    db.session.flush()
+
+
+def notices_for(scope) -> list[dict]:
+    """Open posts in the caller's branch/committee subtree that are full or have places again."""
+    from sqlalchemy import and_, or_
+
+    if not scope.staff and not scope.is_admin:
+        return []
+    now = utcnow()
+    rows = db.session.execute(select(Post).where(
+        scope.path_filter(Post.node_path, "branch"), Post.open.is_(True), Post.ends_at > now,
+        Post.full_since.is_not(None),
+        or_(Post.claimed >= Post.capacity,
+            and_(Post.reopened_at.is_not(None), Post.reopened_at >= Post.full_since)))
+        .order_by(Post.id)).unique().scalars().all()
+    out = []
+    waiting = counts([p.id for p in rows])
+    for post in rows:
+        kind = "post_full" if post.claimed >= post.capacity else "post_has_places"
+        at = post.full_since if kind == "post_full" else post.reopened_at
+        out.append({"kind": kind, "at": at.isoformat() + "Z",
+                    "post": serialize(post, waiting.get(post.id, {}).get("waitlisted", 0))})
+    return out
+
+
 def claim_key(post_id: int, user_id: int) -> str:
     return f"post:{post_id}:user:{user_id}"
 
@@ -79,6 +117,7 @@ def release_place(sub: Submission, from_state: str) -> None:
                        .execution_options(synchronize_session=False))
     db.session.flush()
     promote_waitlisted(sub.post_id)
+    note_fullness(sub.post_id)
 
 
 def promote_waitlisted(post_id: int) -> int:
@@ -136,6 +175,7 @@ def set_capacity(post: Post, capacity: int) -> None:
     post.capacity = capacity
     db.session.flush()
     promote_waitlisted(post.id)
+    note_fullness(post.id)
 
 
 def serialize(post: Post, waitlisted: int = 0) -> dict:

@@ -95,9 +95,9 @@ async function showTracking(ctx, uuid, status) {
 async function loadSimilar(code, box) {
   const res = await api(`/submissions/similar?grid_code=${encodeURIComponent(code)}`, { token: null });
   if (!res.items.length) return;
-  box.append(h('p', {}, t('similar')), h('ul', {}, res.items.map((item) => h('li', {},
+  box.append(h('p', {}, t('similar')), h('ul', { class: 'list' }, res.items.map((item) => h('li', { class: 'card' },
     item.excerpt, ' ', h('button', { type: 'button', class: 'small', onclick: async (e) => {
-      await api(`/submissions/similar/${item.tracking_code}/me-too`, { method: 'POST', token: null });
+      await api(`/submissions/${item.id}/me-too`, { method: 'POST', token: null });
       e.target.disabled = true;
       e.target.textContent = `${t('me_too')} ✓`;
     } }, t('me_too'))))));
