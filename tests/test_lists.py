@@ -132,3 +132,28 @@ def test_export_is_scoped_and_neutralises_formulas(login, people):
     assert rows[1][rows[0].index("需求描述")].startswith("'=")
     assert login("branch").get("/api/v1/submissions/export?form=need&format=pdf").status_code == 422
     assert login("branch").get("/api/v1/submissions/export").status_code == 422
+
+
+def test_dispatch_names_a_resource_and_lists_filter(login, people):
+    res = login("partner").post("/api/v1/resources", json={
+        "title": "燃气检查", "category": "utilities", "grid_code": "C1"}).get_json()
+    other = login("committee2").post("/api/v1/resources", json={
+        "title": "外社区资源", "category": "utilities", "grid_code": "C2", "org": "某单位"}).get_json()
+    need = _need(login("captain"))
+    _act(login("captain"), need["id"], "escalate")
+    _act(login("branch"), need["id"], "escalate")
+    bad = login("committee").post(f"/api/v1/submissions/{need['id']}/transitions",
+                                  json={"action": "dispatch", "resource": other["id"]})
+    assert bad.status_code == 422 and "resource" in bad.get_json()["error"]["fields"]
+    mismatch = login("committee").post(f"/api/v1/submissions/{need['id']}/transitions",
+                                       json={"action": "dispatch", "resource": res["id"],
+                                             "partner": "电信三水分公司"})
+    assert mismatch.status_code == 422
+    done = _act(login("committee"), need["id"], "dispatch", resource=res["id"])
+    assert done["partner"] == "三水燃气公司" and done["resource"] == res["id"]
+    committee = login("committee")
+    service_list = committee.get("/api/v1/submissions?form=need&partner=三水燃气公司").get_json()["items"]
+    assert [s["id"] for s in service_list] == [need["id"]]
+    assert committee.get("/api/v1/submissions?form=need&partner=电信三水分公司").get_json()["items"] == []
+    assert len(committee.get("/api/v1/submissions?form=need&category=network").get_json()["items"]) == 1
+    assert committee.get("/api/v1/submissions?form=need&category=health").get_json()["items"] == []

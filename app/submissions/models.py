@@ -25,6 +25,8 @@ class Submission(db.Model):
     tier: Mapped[str] = mapped_column(String(16))
     state_since: Mapped[datetime]
     partner_org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
+    # The resource (资源清单) a dispatch matched this need to, if any.
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id"))
     submitter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     # "post:<id>:user:<id>" while a claim is live, NULL otherwise: one live claim per person.

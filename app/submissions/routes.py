@@ -60,6 +60,11 @@ def _filtered(user, query):
     if args.get("grid_code"):
         node = node_by_code(args["grid_code"])
         query = query.where(Submission.node_path.like((node.path if node else "/none/") + "%"))
+    if args.get("partner"):
+        from app.accounts.models import Org
+        query = query.join(Org, Org.id == Submission.partner_org_id).where(Org.name == args["partner"])
+    if args.get("category"):
+        query = query.where(Submission.data["category"].as_string() == args["category"])
     for key, op in (("from", ">="), ("to", "<")):
         if args.get(key):
             try:
@@ -118,7 +123,8 @@ def transition(args, ident):
     user = require_user()
     sub = services.get_visible_or_404(user, ident)
     apply_transition(sub, args["action"], user, comment=args.get("comment"),
-                     partner=args.get("partner"), expected_state=args.get("expected_state"),
+                     partner=args.get("partner"), resource=args.get("resource"),
+                     expected_state=args.get("expected_state"),
                      duplicate_of=args.get("duplicate_of"), grid_code=args.get("grid_code"),
                      public_reply=args.get("public_reply", False))
     return jsonify(services.serialize(sub, user, detail=True))

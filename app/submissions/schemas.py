@@ -30,6 +30,7 @@ class TransitionSchema(Schema):
     comment = fields.String(allow_none=True, validate=validate.Length(max=5000))
     expected_state = fields.String(allow_none=True, validate=validate.Length(max=40))
     partner = fields.Raw(allow_none=True)
+    resource = fields.Raw(allow_none=True)
     duplicate_of = fields.Raw(allow_none=True)
     grid_code = fields.String(allow_none=True, validate=validate.Length(max=64))
     public_reply = fields.Boolean(load_default=False)

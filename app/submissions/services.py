@@ -183,6 +183,7 @@ def serialize(sub: Submission, user, detail: bool = False) -> dict:
         "state_label": pick(workflow["states"].get(sub.state, {}).get("label")),
         "tier": sub.tier, "data": data,
         "partner": sub.partner.name if sub.partner else None,
+        "resource": sub.resource_id, "supporters": sub.supporters,
         "post": sub.post_id, "submitter_id": sub.submitter_id,
         "duplicate_of": sub.duplicate_of_id,
         "client_created_at": isoformat(sub.client_created_at),

@@ -72,7 +72,8 @@ def _transition(op: dict, user) -> dict:
     if done is not None:
         return {"status": "duplicate", "submission": submissions.serialize(sub, user)}
     apply_transition(sub, op["action"], user, comment=op.get("comment"),
-                     partner=op.get("partner"), expected_state=op.get("expected_state"),
+                     partner=op.get("partner"), resource=op.get("resource"),
+                     expected_state=op.get("expected_state"),
                      duplicate_of=op.get("duplicate_of"), grid_code=op.get("grid_code"))
     db.session.add(AppliedOp(op_id=op_id, user_id=user.id, submission_id=sub.id))
     db.session.flush()

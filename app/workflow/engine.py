@@ -92,7 +92,7 @@ def record_event(sub: Submission, action: str, from_state, to_state, actor=None,
 
 
 def apply_transition(sub: Submission, action: str, actor=None, *, comment=None, partner=None,
-                     expected_state=None, duplicate_of=None, grid_code=None, system=False,
+                     resource=None, expected_state=None, duplicate_of=None, grid_code=None, system=False,
                      public_reply=False) -> SubmissionEvent:
     """Apply one transition: 403 not allowed here, 409 wrong or stale state, 422 missing input.
     Flushes (with an optimistic lock on the submission) but never commits."""
@@ -118,13 +118,22 @@ def apply_transition(sub: Submission, action: str, actor=None, *, comment=None, 
     if transition.get("comment") == "required" and not comment:
         fields["comment"] = [_("A comment is required for this action.")]
     org = None
+    matched = None
     if transition.get("partner") == "required":
-        if not partner:
-            fields["partner"] = [_("Choose the partner unit to dispatch to.")]
-        else:
+        if resource not in (None, ""):
+            matched = _find_resource(actor, resource)
+            if matched is None:
+                fields["resource"] = [_("Unknown resource.")]
+        if partner:
             org = _find_org(partner)
             if org is None:
                 fields["partner"] = [_("Unknown partner unit.")]
+            elif matched is not None and matched.org_id != org.id:
+                fields["resource"] = [_("This resource belongs to another partner unit.")]
+        elif matched is not None:
+            org = matched.org
+        else:
+            fields["partner"] = [_("Choose the partner unit to dispatch to.")]
     target_node = None
     if transition.get("reroute"):
         target_node = _reroute_target(actor, sub, grid_code, fields)
@@ -151,9 +160,12 @@ def apply_transition(sub: Submission, action: str, actor=None, *, comment=None, 
     sub.state_since = now
     sub.updated_at = now
     if org is not None:
-        sub.partner_org_id = org.id
+        sub.partner = org
+    if matched is not None:
+        sub.resource_id = matched.id
     if transition.get("clear_partner"):
-        sub.partner_org_id = None
+        sub.partner = None
+        sub.resource_id = None
     if original is not None:
         sub.duplicate_of_id = original.id
     if new_state == "resolved" and sub.resolved_at is None:
@@ -175,6 +187,22 @@ def _find_org(value) -> Org | None:
         return db.session.get(Org, int(value))
     if isinstance(value, str):
         return db.session.execute(select(Org).where(Org.name == value.strip())).scalar_one_or_none()
+    return None
+
+
+def _find_resource(actor, value):
+    from app.core.scope import scope_for
+    from app.lists.models import Resource
+
+    if not isinstance(value, (int, str)) or not str(value).isdigit():
+        return None
+    item = db.session.get(Resource, int(value))
+    if item is None or actor is None:
+        return None
+    scope = scope_for(actor)
+    # A resource offered in the committee's community, or higher up (street-wide).
+    if scope.covers_path(item.node_path) or any(p.startswith(item.node_path) for p in scope.staff_paths):
+        return item
     return None
 
 
