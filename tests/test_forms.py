@@ -199,3 +199,9 @@ def test_openapi_document_lists_the_api(client):
     for path in ("/api/v1/auth/login", "/api/v1/submissions", "/api/v1/sync",
                  "/api/v1/forms/{slug}/versions", "/api/v1/posts", "/api/v1/inbox"):
         assert path in spec["paths"], path
+
+
+def test_openapi_document_is_valid(client):
+    from openapi_spec_validator import validate
+
+    validate(client.get("/api/v1/openapi.json").get_json())
