@@ -95,7 +95,30 @@ def seed_demo(force, if_empty):
     click.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup(path):
+    """Copy the SQLite database to PATH while it is in use (SQLite's online backup API).
+    For PostgreSQL use pg_dump (README)."""
+    import sqlite3
+
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        raise click.ClickException("backup is for SQLite; on PostgreSQL use pg_dump -Fc")
+    source = sqlite3.connect(engine.url.database)
+    target = sqlite3.connect(path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    click.echo(f"backed up {engine.url.database} to {path}")
+
+
 def register_cli(app) -> None:
+    app.cli.add_command(backup)
     app.cli.add_command(grid_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(workflow_cli)

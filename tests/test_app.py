@@ -100,3 +100,27 @@ def test_migrations_match_the_models(app, tmp_path):
     engine.dispose()
     assert diff == []
     assert forms == ["member-registration", "need", "suggestion", "volunteer-signup"]
+
+
+def test_database_down_answers_503_in_the_error_shape(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+                      "TESTING": True})
+    client = app.test_client()
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    r = client.get("/api/v1/forms")
+    assert r.status_code == 503 and r.get_json()["error"]["code"] == "unavailable"
+
+
+def test_sqlite_backup_command(runner, app, people, tmp_path):
+    import sqlite3
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        result = runner.invoke(args=["backup", str(tmp_path / "x.db")])
+        assert result.exit_code != 0 and "pg_dump" in result.output
+        return
+    target = tmp_path / "copy.db"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == len(people)
