@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask, jsonify
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -17,7 +18,21 @@ CSP = {
 }
 
 
+class TongxinJSON(DefaultJSONProvider):
+    ensure_ascii = False  # Chinese stays readable in API answers
+    sort_keys = False
+
+    def loads(self, s, **kwargs):
+        """NUL never belongs in our data (and PostgreSQL text cannot hold it): refuse it."""
+        text = s.decode("utf-8", "replace") if isinstance(s, (bytes, bytearray)) else s
+        if "\x00" in text or "\\u0000" in text:
+            raise ValueError("NUL character in JSON")
+        return super().loads(s, **kwargs)
+
+
 class TongxinFlask(Flask):
+    json_provider_class = TongxinJSON
+
     def dispatch_request(self):
         """Run the view, then commit once: the request owns the transaction (STYLE §4).
 
@@ -37,13 +52,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, config))
     validate_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
-    app.json.ensure_ascii = False  # Chinese stays readable in API answers
-    app.json.sort_keys = False
 
     from app.core import database  # noqa: F401  (engine event hooks)
     from app.core.errors import register_error_handlers, error_response
     from app.core.i18n import select_locale
-    from app.core.security import check_csrf, load_request_user
+    from app.core.security import check_csrf, load_request_user, refuse_nul
     from app.extensions import api, babel, db, limiter, login_manager, migrate, talisman
 
     db.init_app(app)
@@ -65,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user and user.active else None
 
+    app.before_request(refuse_nul)
     app.before_request(load_request_user)
     app.before_request(check_csrf)
 

@@ -122,3 +122,11 @@ def test_every_route_keeps_foreign_data_out_of_reach(app, login, anon, people, w
     after = login("captain").get(f"/api/v1/submissions/{letter['id']}").get_json()
     assert after["state"] == "at_captain" and len(after["history"]) == 1
     assert json.dumps(after).count(MARKER) == 1
+
+
+def test_nul_characters_are_refused_not_500(captain_api):
+    r = captain_api.get("/api/v1/submissions", query_string={"form": "\x00"})
+    assert r.status_code == 400
+    body = suggestion(content="bad\u0000text")
+    r = captain_api.post("/api/v1/submissions", json=body)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_request"

@@ -50,6 +50,13 @@ def load_request_user() -> None:
     g.auth_via = "session"
 
 
+def refuse_nul() -> None:
+    """before_request: a NUL in the URL or query is never legitimate (and breaks PostgreSQL)."""
+    if "\x00" in request.full_path or any("\x00" in v for v in request.args.values()):
+        from flask_babel import gettext as _
+        raise ApiError(400, _("The request is malformed."))
+
+
 def check_csrf() -> None:
     """before_request: cookie-authenticated writes must carry X-CSRF-Token."""
     if request.method not in WRITE_METHODS or g.get("auth_via") != "session":
