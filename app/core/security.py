@@ -3,7 +3,7 @@ import hashlib
 import hmac
 import secrets
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy import select
@@ -51,10 +51,16 @@ def load_request_user() -> None:
 
 
 def refuse_nul() -> None:
-    """before_request: a NUL in the URL or query is never legitimate (and breaks PostgreSQL)."""
-    if "\x00" in request.full_path or any("\x00" in v for v in request.args.values()):
+    """before_request: NUL never belongs in our data (and PostgreSQL text cannot hold it):
+    refuse it in the URL, the query and JSON bodies, before any parser sees it."""
+    bad = "\x00" in request.full_path or any("\x00" in v for v in request.args.values())
+    if not bad and request.is_json and (request.content_length or 0) <= (
+            current_app.config["MAX_CONTENT_LENGTH"] or 0):
+        raw = request.get_data(cache=True)
+        bad = b"\x00" in raw or b"\\u0000" in raw
+    if bad:
         from flask_babel import gettext as _
-        raise ApiError(400, _("The request is malformed."))
+        raise ApiError(400, _("The request is malformed."), "bad_request")
 
 
 def check_csrf() -> None:
