@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.sync.routes import blp as sync_blp
     from app.uploads.routes import blp as uploads_blp
     from app.volunteering.routes import blp as posts_blp
+    from app.console.routes import bp as console_bp
     from app.web.routes import bp as web_bp
     from app.submissions import export, public  # noqa: F401  (more routes on that blueprint)
 
@@ -118,3 +119,4 @@ def _register_blueprints(app: Flask, api) -> None:
                 posts_blp, lists_blp, points_blp, stats_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(console_bp)

@@ -205,3 +205,31 @@ def test_openapi_document_is_valid(client):
     from openapi_spec_validator import validate
 
     validate(client.get("/api/v1/openapi.json").get_json())
+
+
+def test_every_builtin_workflow_passes_its_own_validation():
+    from app.workflow.definition import builtin_names, builtin_workflow, validate_workflow
+
+    for name in builtin_names():
+        validate_workflow(builtin_workflow(name))
+
+
+def test_publishing_with_an_edited_workflow(login, people):
+    from app.workflow.definition import builtin_workflow
+
+    workflow = builtin_workflow("grievance")
+    for t in workflow["transitions"]:
+        if t["name"] == "escalate" and t["from"] == ["at_captain"]:
+            t["roles"] = ["branch"]  # captains may no longer escalate
+    slug, body = custom_form([field("a", "text")], slug="strict", workflow=workflow)
+    assert login("committee").post(f"/api/v1/forms/{slug}/versions", json=body).status_code == 201
+    sub = login("captain").post("/api/v1/submissions", json={
+        "uuid": new_uuid(), "form": slug, "grid_code": "B1", "data": {"a": "x"}}).get_json()
+    r = login("captain").post(f"/api/v1/submissions/{sub['id']}/transitions", json={"action": "escalate"})
+    assert r.status_code == 403
+    workflow["transitions"].append({"name": "escalate", "from": ["nowhere"], "to": "closed",
+                                    "roles": ["branch"]})
+    body["workflow"] = workflow
+    r = login("committee").post(f"/api/v1/forms/{slug}/versions", json=body)
+    assert r.status_code == 422 and any("nowhere" in m for ms in r.get_json()["error"]["fields"].values()
+                                        for m in ms)

@@ -68,7 +68,3 @@ def pwa(path: str = ""):
     response.headers["Cache-Control"] = "no-cache"
     return response
 
-
-@bp.get("/admin/")
-def console():
-    return redirect("/app/")

@@ -99,7 +99,7 @@ class WorkflowSchema(Schema):
             targets = t["to"] if isinstance(t["to"], list) else [t["to"]]
             if t["to"] == "@route":
                 targets = [s for s in starts if s in states]
-            for s in t["from"]:
+            for s in t["from_"]:
                 if s not in states:
                     bad(f"transitions.{i}.from", f"unknown state '{s}'")
                 elif states[s].get("final"):
@@ -107,7 +107,7 @@ class WorkflowSchema(Schema):
             for s in targets:
                 if s not in states:
                     bad(f"transitions.{i}.to", f"unknown state '{s}'")
-            edges.append((t["from"], targets))
+            edges.append((t["from_"], targets))
         changed = True
         while changed:
             changed = False
@@ -120,10 +120,10 @@ class WorkflowSchema(Schema):
         for s in states:
             if s not in reachable:
                 bad("states", f"state '{s}' cannot be reached")
-        names = {(t["name"], s) for t in data.get("transitions") or [] for s in t["from"]}
+        names = {(t["name"], s) for t in data.get("transitions") or [] for s in t["from_"]}
         seen = set()
         for t in data.get("transitions") or []:
-            for s in t["from"]:
+            for s in t["from_"]:
                 if (t["name"], s) in seen:
                     bad("transitions", f"two '{t['name']}' transitions leave '{s}'")
                 seen.add((t["name"], s))

@@ -1,0 +1,308 @@
+"""The staff console at /admin/: server-rendered pages for committee, branch and admin."""
+import hmac
+import json
+from datetime import timedelta
+from functools import wraps
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
+
+from app.accounts import services as accounts
+from app.core.clock import parse_iso, utcnow
+from app.core.errors import ApiError
+from app.core.scope import scope_for
+from app.core.security import csrf_token
+from app.extensions import db, limiter
+from app.forms import services as forms
+from app.forms.models import Form, FormVersion
+from app.grid.models import GridNode
+from app.grid.services import ImportError_, import_grid, node_by_code
+from app.stats.services import children_breakdown, compute
+from app.submissions import services as submissions
+from app.submissions.models import Submission
+from app.workflow.engine import apply_transition
+
+from . import svg
+
+bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+CONSOLE_ROLES = ("admin", "committee", "branch")
+
+
+@bp.before_request
+def _check_csrf():
+    if request.method == "POST" and request.endpoint != "console.login":
+        sent = request.form.get("csrf_token", "")
+        if not sent or not hmac.compare_digest(sent, session.get("csrf_token", "")):
+            abort(400, _("The form has expired; please go back, reload and try again."))
+
+
+@bp.context_processor
+def _inject():
+    from flask_babel import get_locale
+    return {"csrf_token": csrf_token, "lang": str(get_locale() or "zh")}
+
+
+def staff_required(view):
+    """Committee, branch and admin work here; captains and partners use the field app."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("console.login", next=request.path))
+        if not current_user.has_role(*CONSOLE_ROLES):
+            return redirect("/app/")
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _admin_or_committee():
+    if not current_user.has_role("admin", "committee"):
+        abort(403)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_FAIL_LIMIT_CLIENT"], methods=["POST"],
+               deduct_when=lambda r: r.status_code == 401)
+def login():
+    if request.method == "POST":
+        user = accounts.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            return render_template("console/login.html", error=_("Wrong username or password.")), 401
+        login_user(user)
+        session.pop("csrf_token", None)
+        target = request.args.get("next", "")
+        return redirect(target if target.startswith("/admin/") else url_for("console.dashboard"))
+    return render_template("console/login.html")
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("console.login"))
+
+
+def _my_nodes():
+    scope = scope_for(current_user)
+    if scope.is_admin and not scope.staff:
+        return db.session.execute(select(GridNode).where(GridNode.level.in_(("street", "community")))
+                                  .order_by(GridNode.path)).scalars().all()
+    paths = sorted(set(scope.staff_paths), key=len)
+    return db.session.execute(select(GridNode).where(GridNode.path.in_(paths))
+                              .order_by(GridNode.path)).scalars().all()
+
+
+def _period():
+    today = utcnow().date()
+    start = request.args.get("from") or (today.replace(day=1)).isoformat()
+    end = request.args.get("to") or (today + timedelta(days=1)).isoformat()
+    try:
+        return start, end, parse_iso(start + "T00:00:00"), parse_iso(end + "T00:00:00")
+    except ValueError:
+        abort(400, _("Not a valid date and time."))
+
+
+@bp.get("/")
+@staff_required
+def dashboard():
+    nodes = _my_nodes()
+    if not nodes:
+        abort(403)
+    code = request.args.get("grid_code") or nodes[0].code
+    node = node_by_code(code)
+    if node is None or not scope_for(current_user).covers_path(node.path):
+        abort(404)
+    start_text, end_text, start, end = _period()
+    stats = compute(node, start, end)
+    children = children_breakdown(node, start, end)
+    chart = svg.bar_chart([(c["grid_name"], [c["submissions"], c["resolved"]]) for c in children],
+                          [_("Submissions"), _("Resolved")])
+    return render_template("console/dashboard.html", node=node, nodes=nodes, stats=stats,
+                           children=children, chart=chart, start=start_text, end=end_text)
+
+
+@bp.get("/submissions")
+@staff_required
+def submission_list():
+    query = submissions.visible_query(current_user).order_by(Submission.id.desc())
+    args = request.args
+    form_rows = db.session.execute(select(Form).order_by(Form.id)).scalars().all()
+    if args.get("form"):
+        query = query.join(Form, Form.id == Submission.form_id).where(Form.slug == args["form"])
+    if args.get("state"):
+        query = query.where(Submission.state == args["state"])
+    if args.get("grid_code"):
+        node = node_by_code(args["grid_code"])
+        query = query.where(Submission.node_path.like((node.path if node else "/none/") + "%"))
+    if args.get("overdue"):
+        query = query.where(Submission.tier.in_(("captain", "branch", "committee")),
+                            Submission.state_since <= utcnow() - timedelta(hours=48))
+    rows = db.session.execute(query.limit(200)).unique().scalars().all()
+    return render_template("console/submissions.html", rows=rows, forms=form_rows, args=args)
+
+
+@bp.post("/submissions/close-resolved")
+@staff_required
+def bulk_close():
+    """Close many resolved items at once (a safe bulk action: no comment needed)."""
+    done = failed = 0
+    for raw in request.form.getlist("ids"):
+        if not raw.isdigit():
+            continue
+        try:
+            sub = submissions.get_visible_or_404(current_user, raw)
+            with db.session.begin_nested():
+                apply_transition(sub, "close", current_user, expected_state="resolved")
+            done += 1
+        except ApiError:
+            failed += 1
+    db.session.commit()
+    flash(_("Closed %(done)d, skipped %(failed)d.", done=done, failed=failed))
+    return redirect(url_for("console.submission_list", state="resolved"))
+
+
+@bp.get("/submissions/<int:sub_id>")
+@staff_required
+def submission_detail(sub_id):
+    try:
+        sub = submissions.get_visible_or_404(current_user, sub_id)
+    except ApiError:
+        abort(404)
+    body = submissions.serialize(sub, current_user, detail=True)
+    labels = {f["name"]: f["label"] for f in sub.version.definition["fields"]}
+    return render_template("console/submission.html", sub=sub, body=body, labels=labels)
+
+
+@bp.post("/submissions/<int:sub_id>/act")
+@staff_required
+def submission_act(sub_id):
+    try:
+        sub = submissions.get_visible_or_404(current_user, sub_id)
+        apply_transition(sub, request.form.get("action", ""), current_user,
+                         comment=request.form.get("comment"), partner=request.form.get("partner"),
+                         expected_state=request.form.get("expected_state"),
+                         public_reply=bool(request.form.get("public_reply")))
+        db.session.commit()
+        flash(_("Done."))
+    except ApiError as exc:
+        db.session.rollback()
+        detail = "; ".join(m for msgs in (exc.fields or {}).values() for m in msgs)
+        flash(f"{exc.message or ''} {detail}".strip() or _("This action is not available."), "error")
+    return redirect(url_for("console.submission_detail", sub_id=sub_id))
+
+
+@bp.get("/forms")
+@staff_required
+def form_list():
+    rows = db.session.execute(select(Form).order_by(Form.id)).scalars().all()
+    return render_template("console/forms.html", forms=rows)
+
+
+def _editable(version: FormVersion) -> str:
+    definition = dict(version.definition)
+    definition.pop("slug", None)
+    return json.dumps(definition, ensure_ascii=False, indent=2)
+
+
+@bp.route("/forms/<slug>", methods=["GET", "POST"])
+@staff_required
+def form_edit(slug):
+    """Edit a draft (the definition as JSON, helped by the field adder), preview it with the
+    field app's own renderer, validate and publish."""
+    form = db.session.execute(select(Form).where(Form.slug == slug)).scalar_one_or_none()
+    if form is None:
+        abort(404)
+    version = forms.get_version(form)
+    errors = None
+    draft = _editable(version)
+    workflow_text = json.dumps(version.workflow, ensure_ascii=False, indent=2)
+    if request.method == "POST":
+        _admin_or_committee()
+        draft = request.form.get("definition", "")
+        workflow_text = request.form.get("workflow", "")
+        try:
+            payload = json.loads(draft)
+            if workflow_text.strip():
+                payload["workflow"] = json.loads(workflow_text)
+            new = forms.publish_version(slug, payload, current_user)
+            db.session.commit()
+            flash(_("Published version %(n)d.", n=new.number))
+            return redirect(url_for("console.form_edit", slug=slug))
+        except json.JSONDecodeError as exc:
+            errors = {"json": [str(exc)]}
+        except ApiError as exc:
+            db.session.rollback()
+            errors = exc.fields or {"_schema": [str(exc.message)]}
+    versions = [v.number for v in form.versions]
+    return render_template("console/form_edit.html", form=form, version=version, draft=draft,
+                           workflow_text=workflow_text, errors=errors, versions=versions,
+                           diagram=svg.workflow_diagram(version.workflow)), (422 if errors else 200)
+
+
+@bp.get("/forms/<slug>/compare")
+@staff_required
+def form_compare(slug):
+    form = db.session.execute(select(Form).where(Form.slug == slug)).scalar_one_or_none()
+    if form is None:
+        abort(404)
+    a = forms.get_version(form, request.args.get("a", type=int) or max(form.current_version - 1, 1))
+    b = forms.get_version(form, request.args.get("b", type=int) or form.current_version)
+    if a is None or b is None:
+        abort(404)
+    fa, fb = a.field_map(), b.field_map()
+    names = list(dict.fromkeys([*fa, *fb]))
+    rows = [(n, fa.get(n), fb.get(n)) for n in names]
+    return render_template("console/compare.html", form=form, a=a, b=b, rows=rows)
+
+
+@bp.get("/grid")
+@staff_required
+def grid():
+    scope = scope_for(current_user)
+    nodes = db.session.execute(select(GridNode).where(scope.path_filter(GridNode.path))
+                               .order_by(GridNode.path)).scalars().all()
+    counts = dict(db.session.execute(select(Submission.grid_node_id, func.count())
+                                     .where(scope.path_filter(Submission.node_path))
+                                     .group_by(Submission.grid_node_id)).all())
+    return render_template("console/grid.html", nodes=nodes, counts=counts)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@staff_required
+def import_csv():
+    """Upload grid.csv or users.csv: preview what would change, then confirm (all or nothing)."""
+    _admin_or_committee()
+    if request.method == "GET":
+        return render_template("console/import.html")
+    kind = request.form.get("kind")
+    if kind not in ("grid", "users"):
+        abort(400)
+    if request.form.get("confirm"):
+        text = request.form.get("content", "")
+    else:
+        upload = request.files.get("file")
+        raw = upload.read(2 * 1024 * 1024) if upload else b""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return render_template("console/import.html", error=_(
+                "The file is not UTF-8; save it from Excel as 'CSV UTF-8'.")), 422
+    run = import_grid if kind == "grid" else (
+        lambda t: accounts.import_users(t, echo=generated.append))
+    generated: list[str] = []
+    try:
+        with db.session.begin_nested() as nested:
+            counts = run(text)
+            if not request.form.get("confirm"):
+                nested.rollback()
+    except ImportError_ as exc:
+        db.session.rollback()
+        return render_template("console/import.html", kind=kind,
+                               error=_("Line %(line)d: %(reason)s", line=exc.line, reason=exc.reason)), 422
+    if request.form.get("confirm"):
+        db.session.commit()
+        flash(_("Imported: %(counts)s", counts=", ".join(f"{k} {v}" for k, v in counts.items())))
+        return render_template("console/import.html", generated=generated, done=True)
+    return render_template("console/import.html", kind=kind, preview=counts, content=text)

@@ -1,0 +1,142 @@
+"""The staff console at /admin/ (issue 8): pages, roles, CSRF."""
+import io
+import json
+import re
+
+import pytest
+
+from tests.conftest import PASSWORD, suggestion
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def console(app, people):
+    """console("committee") → a test client signed in to the console, and its CSRF token."""
+
+    def sign_in(username):
+        client = app.test_client()
+        r = client.post("/admin/login", data={"username": username, "password": PASSWORD})
+        assert r.status_code == 302, r.data
+        page = client.get("/admin/").get_data(as_text=True) if username != "captain" else ""
+        return client, (_csrf(page) if page else None)
+
+    return sign_in
+
+
+def test_login_page_is_chinese_and_has_named_inputs(client):
+    html = client.get("/admin/login").get_data(as_text=True)
+    assert 'name="username"' in html and 'name="password"' in html and "登录" in html
+    assert client.get("/admin/").status_code == 302
+
+
+def test_wrong_password_is_refused(client, people):
+    r = client.post("/admin/login", data={"username": "committee", "password": "nope-nope"})
+    assert r.status_code == 401 and "用户名或密码错误" in r.get_data(as_text=True)
+
+
+def test_captains_and_partners_are_sent_to_the_field_app(console):
+    for who in ("captain", "partner", "volunteer"):
+        client, _ = console(who) if who == "captain" else (None, None)
+        if client is None:
+            continue
+        r = client.get("/admin/")
+        assert r.status_code == 302 and r.headers["Location"].endswith("/app/")
+
+
+def test_dashboard_shows_figures_and_chart(console, anon):
+    anon.post("/api/v1/submissions", json=suggestion("B1"))
+    client, _ = console("committee")
+    html = client.get("/admin/?grid_code=C1&from=2026-03-01&to=2026-04-01").get_data(as_text=True)
+    assert "北江社区" in html and "<svg" in html and "时代城小区" in html
+    assert re.search(r'data-testid="stat-total">1<', html)
+    assert client.get("/admin/?grid_code=C2").status_code == 404
+
+
+def test_branch_dashboard_defaults_to_its_estate(console):
+    client, _ = console("branch")
+    assert "时代城小区" in client.get("/admin/").get_data(as_text=True)
+
+
+def test_answer_an_escalated_suggestion(console, anon, login):
+    sub = anon.post("/api/v1/submissions", json=suggestion("B1")).get_json()
+    login("captain").post(f"/api/v1/submissions/{sub['id']}/transitions", json={"action": "escalate"})
+    client, token = console("branch")
+    page = client.get(f"/admin/submissions/{sub['id']}").get_data(as_text=True)
+    assert 'data-action="resolve"' in page
+    r = client.post(f"/admin/submissions/{sub['id']}/act", data={
+        "csrf_token": token, "action": "resolve", "comment": "已联系物业", "expected_state": "at_branch"})
+    assert r.status_code == 302
+    assert login("branch").get(f"/api/v1/submissions/{sub['id']}").get_json()["state"] == "resolved"
+    missing = client.post(f"/admin/submissions/{sub['id']}/act", data={"action": "close"})
+    assert missing.status_code == 400  # no CSRF token
+    other, other_token = console("branch2")
+    assert other.get(f"/admin/submissions/{sub['id']}").status_code == 404
+
+
+def test_bulk_close_resolved(console, anon, login):
+    ids = []
+    for _ in range(2):
+        sub = anon.post("/api/v1/submissions", json=suggestion("B1")).get_json()
+        login("captain").post(f"/api/v1/submissions/{sub['id']}/transitions",
+                              json={"action": "resolve", "comment": "好"})
+        ids.append(str(sub["id"]))
+    client, token = console("committee")
+    client.post("/admin/submissions/close-resolved", data={"csrf_token": token, "ids": ids})
+    states = {login("committee").get(f"/api/v1/submissions/{i}").get_json()["state"] for i in ids}
+    assert states == {"closed"}
+
+
+def test_publish_a_new_field_from_the_console(console, login):
+    client, token = console("committee")
+    page = client.get("/admin/forms/suggestion").get_data(as_text=True)
+    draft = json.loads(re.search(r'id="definition"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+                       .replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&")
+                       .replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'"))
+    draft["fields"].append({"name": "floor", "type": "integer", "required": True,
+                            "label": {"zh": "楼层", "en": "Floor"}})
+    r = client.post("/admin/forms/suggestion", data={"csrf_token": token,
+                                                    "definition": json.dumps(draft, ensure_ascii=False)})
+    assert r.status_code == 302
+    bad = suggestion()
+    assert login("captain").post("/api/v1/submissions", json=bad).status_code == 422
+    assert client.get("/admin/forms/suggestion/compare?a=1&b=2").status_code == 200
+    broken = client.post("/admin/forms/suggestion", data={"csrf_token": token, "definition": "{"})
+    assert broken.status_code == 422
+
+
+def test_branch_cannot_publish_or_import(console):
+    client, token = console("branch")
+    r = client.post("/admin/forms/suggestion", data={"csrf_token": token, "definition": "{}"})
+    assert r.status_code == 403
+    assert client.get("/admin/import").status_code == 403
+
+
+def test_import_preview_then_confirm(console, in_app):
+    client, token = console("committee")
+    csv_text = "code,name,level,parent_code\nE7,新小区,estate,C1\nB7,新小区1栋,building,E7\n"
+    r = client.post("/admin/import", data={"csrf_token": token, "kind": "grid",
+                                           "file": (io.BytesIO(("\ufeff" + csv_text).encode()), "g.csv")},
+                    content_type="multipart/form-data")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'data-testid="import-preview"' in html
+    assert client.get("/admin/grid").get_data(as_text=True).count("新小区") == 0
+    content = re.search(r'<textarea name="content" hidden>(.*?)</textarea>', html, re.S).group(1)
+    r = client.post("/admin/import", data={"csrf_token": token, "kind": "grid", "confirm": "1",
+                                           "content": content.replace("&amp;", "&")})
+    assert r.status_code == 200
+    assert client.get("/admin/grid").get_data(as_text=True).count("新小区") == 2
+    bad = client.post("/admin/import", data={"csrf_token": token, "kind": "grid", "file": (
+        io.BytesIO(b"code,name,level,parent_code\nX,x,building,NOPE\n"), "g.csv")},
+        content_type="multipart/form-data")
+    assert bad.status_code == 422 and "第 2 行" in bad.get_data(as_text=True)
+
+
+def test_console_pages_render_for_committee(console):
+    client, _ = console("committee")
+    for path in ("/admin/", "/admin/submissions", "/admin/submissions?overdue=1&form=need",
+                 "/admin/forms", "/admin/forms/need", "/admin/grid", "/admin/import"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/admin/forms/nope").status_code == 404

@@ -1,0 +1,73 @@
+"""The staff console in Chromium: the form builder and the CSV import (issue 8)."""
+import requests
+
+from tests.conftest import PASSWORD, suggestion
+from tests.test_pwa_browser import pytestmark, shot, token_for  # noqa: F401  (same skips)
+from tests.test_pwa_browser import browser, pw  # noqa: F401  (fixtures)
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover
+    expect = None
+
+
+def _desk(browser):  # noqa: F811
+    return browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+
+
+def _sign_in(page, base, username="committee"):
+    page.goto(f"{base}/admin/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("stat-total")).to_be_visible()
+
+
+def test_form_builder_adds_a_required_field(browser, live_server, people):  # noqa: F811
+    context = _desk(browser)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    shot(page, "console-dashboard")
+    page.goto(f"{live_server}/admin/forms/suggestion")
+    page.fill("#new-name", "floor")
+    page.select_option("#new-type", "integer")
+    page.fill("#new-zh", "楼层")
+    page.fill("#new-en", "Floor")
+    page.check("#new-required")
+    page.click("#add-field")
+    expect(page.get_by_test_id("preview").locator("input[name=floor]")).to_be_visible()
+    shot(page, "console-form-builder")
+    page.click("#publish")
+    expect(page.locator(".flash")).to_contain_text("已发布第 2 版")
+    token = token_for(live_server, "captain")
+    r = requests.post(f"{live_server}/api/v1/submissions", json=suggestion("B1"),
+                      headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422 and "data.floor" in r.json()["error"]["fields"]
+    ok = requests.post(f"{live_server}/api/v1/submissions", json=suggestion("B1", floor=3),
+                       headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 201 and ok.json()["form_version"] == 2
+    context.close()
+
+
+def test_csv_upload_preview_then_confirm(browser, live_server, people, tmp_path):  # noqa: F811
+    path = tmp_path / "users.csv"
+    path.write_text("username,display_name,phone,password,role,grid_code,org\n"
+                    "newcap,新楼长,13900000001,new-captain-pass,captain,B2,\n", encoding="utf-8-sig")
+    context = _desk(browser)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/admin/import")
+    page.select_option("select[name=kind]", "users")
+    page.set_input_files("input[name=file]", str(path))
+    page.click("form[enctype] button[type=submit]")
+    expect(page.get_by_test_id("import-preview")).to_contain_text("users_created")
+    shot(page, "console-import-preview")
+    assert requests.post(f"{live_server}/api/v1/auth/login", json={
+        "username": "newcap", "password": "new-captain-pass"}).status_code == 401
+    page.click("#confirm")
+    expect(page.locator(".flash")).to_contain_text("已导入")
+    r = requests.post(f"{live_server}/api/v1/auth/login",
+                      json={"username": "newcap", "password": "new-captain-pass"})
+    assert r.status_code == 200
+    assert r.json()["user"]["roles"][0]["grid_code"] == "B2"
+    context.close()
