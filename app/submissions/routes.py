@@ -167,7 +167,9 @@ def inbox():
     for s in rows:
         actions = services.allowed_actions(user, s)
         if actions:  # the tier matched, but e.g. nobody completes their own claim
-            items.append(services.serialize(s, user) | {"allowed_actions": actions})
+            items.append(services.serialize(s, user) | {
+                "allowed_actions": list(dict.fromkeys(a["action"] for a in actions)),
+                "actions": actions})
     cursor = _encode(isoformat(rows[-1].state_since), rows[-1].id) if more else None
     from app.volunteering.services import notices_for
     notices = [] if request.args.get("cursor") else notices_for(scope_for(user))

@@ -194,7 +194,10 @@ def serialize(sub: Submission, user, detail: bool = False) -> dict:
         out["tracking_code"] = sub.tracking_code
     if detail:
         out["history"] = history(sub)
-        out["allowed_actions"] = allowed_actions(user, sub) if user else []
+        actions = allowed_actions(user, sub) if user else []
+        # The contract's list of action names, and the details a screen needs to offer them.
+        out["allowed_actions"] = list(dict.fromkeys(a["action"] for a in actions))
+        out["actions"] = actions
     return out
 
 
@@ -205,11 +208,15 @@ def mask(value: str) -> str:
 
 
 def history(sub: Submission) -> list[dict]:
+    from app.accounts.models import User
     from app.submissions.models import SubmissionEvent
 
-    events = db.session.execute(select(SubmissionEvent).where(
-        SubmissionEvent.submission_id == sub.id).order_by(SubmissionEvent.seq)).scalars()
+    rows = db.session.execute(
+        select(SubmissionEvent, User.username).outerjoin(User, User.id == SubmissionEvent.actor_id)
+        .where(SubmissionEvent.submission_id == sub.id).order_by(SubmissionEvent.seq)).all()
+    # actor: the username, "system" for timers, null for a resident without an account.
     return [{"seq": e.seq, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
-             "actor": e.actor_label, "actor_id": e.actor_id, "comment": e.comment,
-             "waited_seconds": e.waited_seconds, "at": isoformat(e.at), "system": e.system}
-            for e in events]
+             "actor": "system" if e.system else username, "actor_name": e.actor_label,
+             "actor_id": e.actor_id, "comment": e.comment, "waited_seconds": e.waited_seconds,
+             "at": isoformat(e.at), "system": e.system}
+            for e, username in rows]

@@ -33,7 +33,7 @@ export async function detailView(ctx, id) {
   }
   if (!item) return h('div', { class: 'card' }, t('no_cache'));
   const status = h('div', { class: 'notice', role: 'status' });
-  const actions = (item.allowed_actions || []).map((action) => actionForm(ctx, item, action, status));
+  const actions = (item.actions || []).map((action) => actionForm(ctx, item, action, status));
   const fields = Object.entries(item.data || {}).map(([k, v]) => h('div', { class: 'kv' },
     h('span', { class: 'k' }, k), h('span', { class: 'v' }, Array.isArray(v) ? v.join(', ') : String(v))));
   return h('section', {}, h('h2', {}, `#${item.id} · ${item.grid_name}`),
@@ -41,7 +41,7 @@ export async function detailView(ctx, id) {
     h('div', { class: 'card' }, fields), status,
     h('div', { class: 'actions' }, actions),
     item.history ? h('div', { class: 'card' }, h('h3', {}, t('history')), h('ol', {}, item.history.map((e) =>
-      h('li', {}, `${e.at.replace('T', ' ').slice(0, 16)} ${e.actor}: ${e.action} → ${e.to_state}`,
+      h('li', {}, `${e.at.replace('T', ' ').slice(0, 16)} ${e.actor_name || e.actor || ''}: ${e.action} → ${e.to_state}`,
         e.comment ? h('div', { class: 'help' }, e.comment) : null)))) : null);
 }
 
