@@ -22,3 +22,49 @@ def test_session_cookie_is_httponly_and_lax(client, people):
 def test_api_never_answers_html_errors(client):
     r = client.get("/api/v1/nothing-here")
     assert r.is_json and r.status_code == 404
+
+
+def test_password_change_revokes_other_tokens(login, people, client):
+    from tests.conftest import PASSWORD
+    phone = login("captain")
+    desk = login("captain")
+    weak = desk.post("/api/v1/auth/password", json={"current_password": PASSWORD,
+                                                    "new_password": "captain"})
+    assert weak.status_code == 422
+    wrong = desk.post("/api/v1/auth/password", json={"current_password": "nope-nope",
+                                                     "new_password": "a-new-long-pass-1"})
+    assert wrong.status_code == 403
+    r = desk.post("/api/v1/auth/password", json={"current_password": PASSWORD,
+                                                 "new_password": "a-new-long-pass-1"})
+    assert r.status_code == 200
+    assert phone.get("/api/v1/auth/me").status_code == 401
+    desk.token = r.get_json()["token"]
+    assert desk.get("/api/v1/auth/me").status_code == 200
+    assert client.post("/api/v1/auth/login", json={"username": "captain", "password": "a-new-long-pass-1"}
+                       ).status_code == 200
+
+
+def test_deactivation_by_admin_keeps_history(login, people, anon):
+    from tests.conftest import suggestion
+    captain = login("captain")
+    sub = captain.post("/api/v1/submissions", json=suggestion()).get_json()
+    assert login("committee").post(f"/api/v1/users/{people['captain']}/deactivate").status_code == 403
+    r = login("admin").post(f"/api/v1/users/{people['captain']}/deactivate")
+    assert r.status_code == 200
+    assert captain.get("/api/v1/auth/me").status_code == 401
+    history = login("branch").get(f"/api/v1/submissions/{sub['id']}").get_json()["history"]
+    assert history[0]["actor"] == "captain"
+
+
+def test_exports_and_sensitive_reads_are_audited(login, people):
+    from tests.conftest import suggestion
+    sub = login("captain").post("/api/v1/submissions", json=suggestion(
+        anonymous=False, contact_phone="13912345678")).get_json()
+    login("captain").get(f"/api/v1/submissions/{sub['id']}")  # the submitter: not audited
+    login("branch").get(f"/api/v1/submissions/{sub['id']}")
+    login("branch").get("/api/v1/submissions/export?form=suggestion&format=csv")
+    assert login("branch").get("/api/v1/audit").status_code == 403
+    entries = login("admin").get("/api/v1/audit").get_json()["items"]
+    assert [(e["action"], e["target"]) for e in entries] == [
+        ("export", "form:suggestion"), ("read_sensitive", f"submission:{sub['id']}")]
+    assert entries[1]["detail"]["fields"] == ["contact_phone"]

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.core.clock import system_now
 from app.extensions import db
 from app.grid.models import GridNode
+from app.audit import models as _audit_models  # noqa: F401  (registers the audit table)
 
 ROLES = ("admin", "committee", "branch", "captain", "member", "volunteer", "partner")
 STAFF_ROLES = ("committee", "branch", "captain")

@@ -5,7 +5,7 @@ from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
 
 from app.accounts import services
-from app.accounts.schemas import LoginSchema, SignupSchema
+from app.accounts.schemas import LoginSchema, PasswordSchema, SignupSchema
 from app.core.errors import ApiError
 from app.core.ratelimit import is_failed_login, login_client_key, login_username_key
 from app.core.security import csrf_token, require_user
@@ -76,3 +76,43 @@ def signup(args):
     response = jsonify({"user": user.to_dict(), **user.to_dict()})
     response.status_code = 201
     return response
+
+
+@blp.route("/password", methods=["POST"])
+@limiter.limit(_limit("LOGIN_FAIL_LIMIT_USER"), deduct_when=lambda r: r.status_code in (401, 403))
+@blp.arguments(PasswordSchema)
+def change_password(args):
+    """Change my password; every other token and session of mine is revoked."""
+    user = require_user()
+    if not user.check_password(args["current_password"]):
+        raise ApiError(403, _("The current password is wrong."), "wrong_password")
+    problem = services.password_problem(args["new_password"], user.username)
+    if problem:
+        raise ApiError(422, fields={"new_password": [problem]})
+    user.set_password(args["new_password"])
+    services.revoke_all_tokens(user)
+    token = services.issue_token(user)
+    login_user(user)
+    return jsonify({"token": token, "csrf_token": csrf_token(), "user": user.to_dict()})
+
+
+users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users",
+                      description="People (admin)")
+
+
+@users_blp.route("/<int:user_id>/deactivate", methods=["POST"])
+def deactivate(user_id):
+    """Deactivate a person (admin): they cannot sign in; their tokens die; history stays."""
+    from app.accounts.models import User
+    from app.audit.services import record
+
+    actor = require_user()
+    if not actor.has_role("admin"):
+        raise ApiError(403)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise ApiError(404)
+    user.active = False
+    services.revoke_all_tokens(user)
+    record(actor, "deactivate", f"user:{user.id}")
+    return jsonify({"id": user.id, "username": user.username, "active": False})

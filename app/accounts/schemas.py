@@ -12,3 +12,8 @@ class SignupSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(max=256))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     phone = fields.String(load_default="", validate=validate.Length(max=32))
+
+
+class PasswordSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(max=256))
+    new_password = fields.String(required=True, validate=validate.Length(max=256))

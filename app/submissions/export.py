@@ -88,6 +88,9 @@ def export():
     query = _filtered(user, select(Submission).where(
         Submission.form_id == form.id, scope.path_filter(Submission.node_path)))
     filename = f"{slug}.{fmt}"
+    from app.audit.services import record
+    record(user, "export", f"form:{slug}", format=fmt, filters=dict(request.args))
+    db.session.commit()  # the audit entry stands even if the download is interrupted
     if fmt == "csv":
         def generate():
             buffer = io.StringIO()

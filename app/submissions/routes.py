@@ -113,7 +113,12 @@ def get_submission(ident):
     """One submission with its history and the actions the caller may take."""
     user = require_user()
     sub = services.get_visible_or_404(user, ident)
-    return jsonify(services.serialize(sub, user, detail=True))
+    body = services.serialize(sub, user, detail=True)
+    sensitive = [f for f in services.forms.sensitive_fields(sub.version) if sub.data.get(f)]
+    if sensitive and sub.submitter_id != user.id:
+        from app.audit.services import record
+        record(user, "read_sensitive", f"submission:{sub.id}", fields=sensitive)
+    return jsonify(body)
 
 
 @blp.route("/submissions/<ident>/transitions", methods=["POST"])
