@@ -3,6 +3,7 @@ import os
 
 from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -22,6 +23,14 @@ class TongxinJSON(DefaultJSONProvider):
     ensure_ascii = False  # Chinese stays readable in API answers
     sort_keys = False
 
+
+
+class BoundedInt(IntegerConverter):
+    """<int:…> limited to database ids."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 class TongxinFlask(Flask):
@@ -53,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.core.security import check_csrf, load_request_user, refuse_nul
     from app.extensions import api, babel, db, limiter, login_manager, migrate, talisman
 
+    app.url_map.converters["int"] = BoundedInt  # /posts/99999999999999999999 → 404, not 500
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     login_manager.init_app(app)
@@ -69,7 +79,8 @@ def create_app(config: dict | None = None) -> Flask:
     @login_manager.user_loader
     def _load_user(user_id: str):
         from app.accounts.models import User
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        from app.core.ids import as_id
+        user = db.session.get(User, as_id(user_id)) if as_id(user_id) else None
         return user if user and user.active else None
 
     app.before_request(refuse_nul)

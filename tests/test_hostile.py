@@ -130,3 +130,17 @@ def test_nul_characters_are_refused_not_500(captain_api):
     body = suggestion(content="bad\u0000text")
     r = captain_api.post("/api/v1/submissions", json=body)
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/posts/99999999999999999999", "/api/v1/submissions/99999999999",
+                                  "/api/v1/submissions/²", "/api/v1/forms/suggestion/versions/99999999999",
+                                  "/api/v1/submissions?limit=²", "/api/v1/submissions?cursor=OTk5OTk5OTk5OTk5"])
+def test_out_of_range_ids_are_4xx(captain_api, path):
+    r = captain_api.get(path)
+    assert 400 <= r.status_code < 500, (path, r.status_code)
+
+
+def test_huge_post_id_in_a_claim_is_422(login, people):
+    r = login("volunteer").post("/api/v1/submissions", json={
+        "uuid": new_uuid(), "form": "volunteer-signup", "grid_code": "C1", "data": {"post": 10**20}})
+    assert r.status_code == 422

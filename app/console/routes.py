@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.accounts import services as accounts
 from app.core.clock import parse_iso, utcnow
 from app.core.errors import ApiError
+from app.core.ids import as_id
 from app.core.scope import scope_for
 from app.core.security import csrf_token
 from app.extensions import db, limiter
@@ -149,7 +150,7 @@ def bulk_close():
     """Close many resolved items at once (a safe bulk action: no comment needed)."""
     done = failed = 0
     for raw in request.form.getlist("ids"):
-        if not raw.isdigit():
+        if as_id(raw) is None:
             continue
         try:
             sub = submissions.get_visible_or_404(current_user, raw)

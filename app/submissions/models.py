@@ -44,8 +44,10 @@ class Submission(db.Model):
     supporters: Mapped[int] = mapped_column(default=0, server_default="0")
 
     node: Mapped[GridNode] = relationship(lazy="joined")
-    form = relationship("Form", lazy="joined")
-    version = relationship("FormVersion", lazy="joined")
+    # Loaded once per request through the identity map (a version's JSON is large; joining
+    # it into every row of a list would parse it again for each row).
+    form = relationship("Form", lazy="select")
+    version = relationship("FormVersion", lazy="select")
     partner = relationship("Org", lazy="joined")
     submitter = relationship("User", lazy="joined")
 

@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_, select
 
 from app.core.clock import isoformat, parse_iso
 from app.core.errors import ApiError
+from app.core.ids import as_id
 from app.core.scope import scope_for
 from app.core.security import optional_user, require_user
 from app.extensions import db, limiter
@@ -45,7 +46,7 @@ def create():
 
 def _limit_arg() -> int:
     raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= 200:
+    if as_id(raw) is None or not 1 <= int(raw) <= 200:
         raise ApiError(422, fields={"limit": [_("Must be between 1 and 200.")]})
     return int(raw)
 
@@ -98,9 +99,9 @@ def list_submissions():
     query = _filtered(user, services.visible_query(user))
     if request.args.get("cursor"):
         (last_id,) = _decode(request.args["cursor"], 1)
-        if not last_id.isdigit():
+        if as_id(last_id) is None:
             raise ApiError(422, fields={"cursor": [_("Not a valid cursor.")]})
-        query = query.where(Submission.id < int(last_id))
+        query = query.where(Submission.id < as_id(last_id))
     rows = db.session.execute(query.order_by(Submission.id.desc()).limit(limit + 1)).unique().scalars().all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -159,7 +160,7 @@ def inbox():
             since_at = parse_iso(since)
         except ValueError:
             raise ApiError(422, fields={"cursor": [_("Not a valid cursor.")]}) from None
-        if not last_id.isdigit():
+        if as_id(last_id) is None:
             raise ApiError(422, fields={"cursor": [_("Not a valid cursor.")]})
         query = query.where(or_(Submission.state_since > since_at,
                                 and_(Submission.state_since == since_at,

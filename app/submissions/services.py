@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError, flatten_messages
+from app.core.ids import as_id
 from app.core.i18n import pick
 from app.core.scope import scope_for, submission_filter
 from app.extensions import db
@@ -58,9 +59,8 @@ def create_submission(payload, user) -> tuple[Submission, bool]:
     if not form.public and user is None:
         raise ApiError(401)
     digest = content_hash(form.slug, body["grid_code"], body["data"])
-    existing = _by_uuid(uuid)
-    if existing is not None:
-        return _same_submission(existing, body, digest), False
+    if db.session.execute(select(Submission.id).where(Submission.uuid == uuid)).first():
+        return _same_submission(_by_uuid(uuid), body, digest), False
     if form.closed:
         raise ApiError(409, _("This form is closed to new submissions."), "form_closed")
     version = forms.get_version(form, body.get("form_version"))
@@ -145,8 +145,8 @@ def visible_query(user):
 def get_visible_or_404(user, ident) -> Submission:
     """A submission by id or uuid, if the caller may see it; 404 otherwise (ids leak nothing)."""
     query = visible_query(user)
-    if isinstance(ident, int) or (isinstance(ident, str) and ident.isdigit()):
-        query = query.where(Submission.id == int(ident))
+    if as_id(ident) is not None:
+        query = query.where(Submission.id == as_id(ident))
     elif isinstance(ident, str) and len(ident) <= 36:
         query = query.where(Submission.uuid == ident.lower())
     else:

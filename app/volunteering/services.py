@@ -28,9 +28,9 @@ PLACE_STATES = ("claimed", "confirmed", "completed", "no_show")
 
 
 def get_post(post_id) -> Post | None:
-    if not isinstance(post_id, int):
-        return None
-    return db.session.get(Post, post_id)
+    from app.core.ids import as_id
+
+    return db.session.get(Post, as_id(post_id)) if as_id(post_id) else None
 
 
 def check_claimable(post: Post | None) -> Post:

@@ -6,6 +6,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.accounts.models import STAFF_ROLES, TIER_RANK, Org, RoleAssignment, User
 from app.core.clock import utcnow
 from app.core.errors import ApiError
+from app.core.ids import as_id
 from app.core.scope import scope_for
 from app.extensions import db
 from app.grid.models import GridNode
@@ -183,8 +184,8 @@ def apply_transition(sub: Submission, action: str, actor=None, *, comment=None, 
 
 
 def _find_org(value) -> Org | None:
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        return db.session.get(Org, int(value))
+    if as_id(value) is not None:
+        return db.session.get(Org, as_id(value))
     if isinstance(value, str):
         return db.session.execute(select(Org).where(Org.name == value.strip())).scalar_one_or_none()
     return None
@@ -194,9 +195,9 @@ def _find_resource(actor, value):
     from app.core.scope import scope_for
     from app.lists.models import Resource
 
-    if not isinstance(value, (int, str)) or not str(value).isdigit():
+    if as_id(value) is None:
         return None
-    item = db.session.get(Resource, int(value))
+    item = db.session.get(Resource, as_id(value))
     if item is None or actor is None:
         return None
     scope = scope_for(actor)
@@ -226,11 +227,11 @@ def _reroute_target(actor, sub, grid_code, fields):
 def _duplicate_target(actor, sub, duplicate_of, fields):
     from app.core.scope import submission_filter
 
-    if not isinstance(duplicate_of, (int, str)) or not str(duplicate_of).isdigit():
+    if as_id(duplicate_of) is None:
         fields["duplicate_of"] = [_("Name the original submission.")]
         return None
     original = db.session.execute(select(Submission).where(
-        Submission.id == int(duplicate_of), submission_filter(actor))).scalar_one_or_none()
+        Submission.id == as_id(duplicate_of), submission_filter(actor))).scalar_one_or_none()
     if original is None or original.id == sub.id:
         fields["duplicate_of"] = [_("Unknown original submission.")]
         return None

@@ -1,0 +1,190 @@
+"""Benchmarks that print figures: `make bench` or `.venv/bin/python bench/run.py --db sqlite`.
+
+Starts the real server (gunicorn, 2 workers x 4 threads) on a fresh database with a
+realistic grid (12 communities, 240 estates, 4,800 buildings), loads N submissions, and
+measures with wrk (apt-get install wrk) side by side with the server's own floor (/healthz).
+"""
+import argparse
+import io
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+PASSWORD = "bench-password-1"
+
+
+def fresh_database(kind: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    name = f"tongxin_bench_{os.getpid()}"
+    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", f"DROP DATABASE IF EXISTS {name}",
+                    "-c", f"CREATE DATABASE {name}"], check=True)
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def seed(url: str, rows: int) -> list[str]:
+    """Schema by migrations, the grid, staff, and `rows` submissions inserted in bulk."""
+    env = dict(os.environ, DATABASE_URL=url)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    from app import create_app
+    from app.extensions import db
+    from app.accounts.services import create_user, grant_role
+    from app.forms.models import Form, FormVersion
+    from app.grid.services import import_grid, node_by_code
+    from app.submissions.models import Submission
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    lines = ["code,name,level,parent_code", "S,西南街道,street,"]
+    buildings = []
+    for c in range(12):
+        lines.append(f"C{c},社区{c},community,S")
+        for e in range(20):
+            lines.append(f"C{c}E{e},小区{c}-{e},estate,C{c}")
+            for b in range(20):
+                code = f"C{c}E{e}B{b}"
+                lines.append(f"{code},楼栋{c}-{e}-{b},building,C{c}E{e}")
+                buildings.append(code)
+    with app.app_context():
+        import_grid("\n".join(lines) + "\n")
+        committee = create_user("bench_committee", PASSWORD, "社区")
+        grant_role(committee, "committee", node_by_code("C0"))
+        captain = create_user("bench_captain", PASSWORD, "楼长")
+        grant_role(captain, "captain", node_by_code("C0E0B0"))
+        street = create_user("bench_street", PASSWORD, "街道")
+        grant_role(street, "committee", node_by_code("S"))
+        db.session.commit()
+        form = db.session.execute(db.select(Form).where(Form.slug == "suggestion")).scalar_one()
+        version = db.session.execute(db.select(FormVersion).where(FormVersion.form_id == form.id)).scalar_one()
+        nodes = {n.code: n for n in db.session.execute(db.select(
+            __import__("app.grid.models", fromlist=["GridNode"]).GridNode)).scalars()}
+        from datetime import datetime, timedelta
+        start = datetime(2026, 1, 1)
+        states = ["at_captain", "at_branch", "at_committee", "resolved", "closed"]
+        tiers = {"at_captain": "captain", "at_branch": "branch", "at_committee": "committee",
+                 "resolved": "none", "closed": "none"}
+        batch = []
+        for i in range(rows):
+            node = nodes[buildings[i % len(buildings)]]
+            state = states[i % len(states)]
+            created = start + timedelta(minutes=i % 400000)
+            batch.append(dict(
+                uuid=str(uuid.uuid4()), form_id=form.id, form_version_id=version.id, form_version=1,
+                grid_node_id=node.id, node_path=node.path, state=state, tier=tiers[state],
+                state_since=created, data={"category": "repair", "content": f"楼道灯坏了 {i}", "anonymous": True},
+                content_hash=uuid.uuid4().hex, tracking_code=uuid.uuid4().hex[:12].upper(),
+                created_at=created, updated_at=created, lock_version=1, supporters=0,
+                resolved_at=created + timedelta(hours=i % 97) if state in ("resolved", "closed") else None))
+            if len(batch) == 5000:
+                db.session.execute(db.insert(Submission), batch)
+                db.session.commit()
+                batch = []
+        if batch:
+            db.session.execute(db.insert(Submission), batch)
+            db.session.commit()
+        if url.startswith("postgresql"):
+            db.session.execute(db.text("ANALYZE"))
+            db.session.commit()
+    return buildings
+
+
+def start_server(url: str):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-secret-key-0123456789",
+               PUBLIC_SUBMIT_LIMIT="100000/second")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b",
+                             f"127.0.0.1:{port}", "--log-level", "error", "wsgi:app"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if requests.get(base + "/healthz", timeout=1).ok:
+                return proc, base
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def wrk(base: str, path: str, seconds: int, env: dict, script: str) -> dict:
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s",
+                          os.path.join(ROOT, "bench", script), base + path],
+                         capture_output=True, text=True, env=dict(os.environ, **env)).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        if not m:
+            return None
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def timed(fn, n=20):
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return {"p50_ms": round(statistics.median(samples), 1), "p99_ms": round(samples[int(len(samples) * .99) - 1], 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    url = fresh_database(args.db)
+    t = time.perf_counter()
+    buildings = seed(url, args.rows)
+    print(f"seeded {args.rows} submissions on {args.db} in {time.perf_counter() - t:.0f} s")
+    proc, base = start_server(url)
+    try:
+        tokens = {u: requests.post(base + "/api/v1/auth/login", json={"username": u, "password": PASSWORD}).json()["token"]
+                  for u in ("bench_committee", "bench_captain", "bench_street")}
+        env = {"BENCH_TOKEN": tokens["bench_captain"], "BENCH_BUILDINGS": "C0E0B0"}
+        floor = wrk(base, "/healthz", args.seconds, dict(env, BENCH_PATH="/healthz"), "get.lua")
+        submit = wrk(base, "/api/v1/submissions", args.seconds, env, "submit.lua")
+        print(f"GET /healthz: {floor['rps']:.0f} req/s (floor)")
+        print(f"POST /api/v1/submissions: {submit['rps']:.0f} req/s, ratio {submit['rps'] / floor['rps']:.2f}x "
+              f"(non-2xx {submit['non2xx']})")
+        ops = [{"op": "submit", "uuid": str(uuid.uuid4()), "form": "suggestion", "grid_code": "C0E0B0",
+                "data": {"category": "repair", "content": "同步", "anonymous": True}} for _ in range(500)]
+        t = time.perf_counter()
+        r = requests.post(base + "/api/v1/sync", json={"ops": ops},
+                          headers={"Authorization": f"Bearer {tokens['bench_captain']}"})
+        took = time.perf_counter() - t
+        assert r.ok and {x["status"] for x in r.json()["results"]} == {"created"}
+        print(f"POST /api/v1/sync, 500 ops: {took:.2f} s, {500 / took:.0f} submissions/s")
+        h = {"Authorization": f"Bearer {tokens['bench_committee']}"}
+        inbox = timed(lambda: requests.get(base + "/api/v1/inbox?limit=50", headers=h).raise_for_status())
+        listing = timed(lambda: requests.get(base + "/api/v1/submissions?form=suggestion&state=at_branch&grid_code=C0E3&limit=50",
+                                             headers=h).raise_for_status())
+        print(f"GET /api/v1/inbox (committee of 1 of 12 communities): p50 {inbox['p50_ms']} ms, p99 {inbox['p99_ms']} ms")
+        print(f"GET /api/v1/submissions filtered page: p50 {listing['p50_ms']} ms, p99 {listing['p99_ms']} ms")
+        community = timed(lambda: requests.get(base + "/api/v1/stats?grid_code=C0", headers=h).raise_for_status(), 5)
+        hs = {"Authorization": f"Bearer {tokens['bench_street']}"}
+        street = timed(lambda: requests.get(base + "/api/v1/stats?grid_code=S", headers=hs).raise_for_status(), 3)
+        print(f"GET /api/v1/stats community: p50 {community['p50_ms']} ms; street: p50 {street['p50_ms']} ms")
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+if __name__ == "__main__":
+    main()
