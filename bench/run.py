@@ -5,8 +5,6 @@ realistic grid (12 communities, 240 estates, 4,800 buildings), loads N submissio
 measures with wrk (apt-get install wrk) side by side with the server's own floor (/healthz).
 """
 import argparse
-import io
-import json
 import os
 import re
 import socket
@@ -16,7 +14,6 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -151,7 +148,7 @@ def main():
     args = parser.parse_args()
     url = fresh_database(args.db)
     t = time.perf_counter()
-    buildings = seed(url, args.rows)
+    seed(url, args.rows)
     print(f"seeded {args.rows} submissions on {args.db} in {time.perf_counter() - t:.0f} s")
     proc, base = start_server(url)
     try:

@@ -116,7 +116,6 @@ def _handle_api_error(exc: ApiError):
 
 def _handle_http_exception(exc: HTTPException):
     status = exc.code or 500
-    fields = None
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages") if isinstance(data, dict) else None
     if status == 400 and messages:
@@ -124,7 +123,7 @@ def _handle_http_exception(exc: HTTPException):
     if messages:
         # webargs: {"json": {...}} / {"query": {...}}; the location is not part of the path.
         merged: dict = {}
-        for location, errs in messages.items():
+        for errs in messages.values():
             merged.update(flatten_messages(errs))
         return error_response(422, None, fields=merged)
     response = error_response(status)
