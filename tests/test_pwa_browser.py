@@ -275,3 +275,31 @@ def test_public_qr_link_works_without_sign_in(phone, live_server, people):
     assert len(stored) == 1 and stored[0]["tracking_code"] == tracking
     assert json.loads(json.dumps(stored[0]))["submitter_id"] is None
     assert new_uuid()
+
+
+def test_photo_taken_offline_is_uploaded_before_its_letter(phone, live_server, people, tmp_path):
+    from PIL import Image
+
+    picture = tmp_path / "stairs.jpg"
+    Image.new("RGB", (2400, 1800), (90, 120, 200)).save(picture, "JPEG")
+    base = live_server
+    page = phone.new_page()
+    sign_in(page, base)
+    phone.set_offline(True)
+    page.goto(f"{base}/app/new/suggestion?grid_code=B1")
+    page.select_option("select[name=category]", "repair")
+    page.fill("textarea[name=content]", "带照片的信")
+    page.check("input[name=anonymous]")
+    page.set_input_files("input[name=photos]", str(picture))
+    page.click("button.primary.big")
+    expect(outbox_count(page)).to_have_text("1")
+    phone.set_offline(False)
+    expect(outbox_count(page)).to_have_text("0", timeout=20000)
+    token = token_for(base, "captain")
+    stored = [s for s in server_items(base, token) if s["data"]["content"] == "带照片的信"]
+    assert len(stored) == 1 and len(stored[0]["data"]["photos"]) == 1
+    image = requests.get(f"{base}/api/v1/uploads/{stored[0]['data']['photos'][0]}",
+                         headers={"Authorization": f"Bearer {token}"})
+    assert image.status_code == 200
+    from io import BytesIO
+    assert max(Image.open(BytesIO(image.content)).size) == 1600  # downscaled on the phone

@@ -1,4 +1,5 @@
 """The workflow engine through the grid (issue 4, contract §4)."""
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -223,3 +224,33 @@ def test_concurrent_transitions_one_wins(live_server, people):
     detail = requests.get(f"{live_server}/api/v1/submissions/{sub['id']}",
                           headers={"Authorization": f"Bearer {branch}"}).json()
     assert len(detail["history"]) == 2
+
+
+def test_new_workflow_cannot_strand_submissions_in_flight(login, anon, people):
+    from app.workflow.definition import builtin_workflow
+
+    waiting = anon.post("/api/v1/submissions", json=suggestion("B1")).get_json()
+    done = anon.post("/api/v1/submissions", json=suggestion("B1")).get_json()
+    _act(login("captain"), done["id"], "resolve", comment="好")
+    _act(login("branch"), done["id"], "close")
+    committee = login("committee")
+    current = committee.get("/api/v1/forms/suggestion").get_json()
+    workflow = builtin_workflow("grievance")
+    # Rename at_captain → with_captain (and keep everything else reachable).
+    text = json.dumps(workflow).replace('"at_captain"', '"with_captain"')
+    renamed = json.loads(text)
+    body = {"title": current["title"], "public": True, "fields": current["fields"], "workflow": renamed}
+    r = committee.post("/api/v1/forms/suggestion/versions", json=body)
+    assert r.status_code == 422
+    assert "at_captain" in " ".join(r.get_json()["error"]["fields"]["workflow.states"])
+    r = committee.post("/api/v1/forms/suggestion/versions", json=dict(body, state_map={"at_captain": "closed"}))
+    assert r.status_code == 422
+    r = committee.post("/api/v1/forms/suggestion/versions",
+                       json=dict(body, state_map={"at_captain": "with_captain"}))
+    assert r.status_code == 201
+    moved = login("captain").get(f"/api/v1/submissions/{waiting['id']}").get_json()
+    assert (moved["state"], moved["form_version"]) == ("with_captain", 2)
+    assert moved["history"][-1]["action"] == "migrate"
+    assert "escalate" in moved["allowed_actions"]
+    closed = login("captain").get(f"/api/v1/submissions/{done['id']}").get_json()
+    assert (closed["state"], closed["form_version"]) == ("closed", 1)

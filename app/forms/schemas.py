@@ -13,6 +13,8 @@ class FormDefinitionSchema(Schema):
     fields_ = fields.List(fields.Nested(FieldSetupSchema), required=True,
                           validate=validate.Length(min=1, max=200), data_key="fields")
     workflow = fields.Raw(allow_none=True)
+    # {old state: new state} for states the new workflow drops while submissions hold them.
+    state_map = fields.Dict(keys=fields.String(), values=fields.String())
 
     @validates_schema
     def cross_field(self, data, **kwargs):
@@ -36,7 +38,7 @@ class FormDefinitionSchema(Schema):
 
 def dump_definition(data: dict) -> dict:
     """Back from loaded form to the stored JSON (data keys, no Nones)."""
-    out = {k: v for k, v in data.items() if k not in ("fields_", "workflow")}
+    out = {k: v for k, v in data.items() if k not in ("fields_", "workflow", "state_map")}
     out["fields"] = [_clean_field(f) for f in data["fields_"]]
     return out
 

@@ -73,6 +73,7 @@ def publish_version(slug: str, payload: dict, actor) -> FormVersion:
             raise ApiError(422, fields=flatten_messages(exc.messages, "workflow")) from exc
     else:
         raise ApiError(422, fields={"workflow": [_("Not a valid workflow.")]})
+    moves = _in_flight_moves(form, workflow, data.get("state_map"))
     definition = dump_definition(data)
     definition["slug"] = slug
     if form is None:
@@ -89,11 +90,62 @@ def publish_version(slug: str, payload: dict, actor) -> FormVersion:
                           created_by_id=actor.id if actor else None)
     db.session.add(version)
     form.current_version = number
+    _move_in_flight(moves, version, actor)
     form.public = definition.get("public", False)
     if data.get("submit_scope"):
         form.submit_scope = data["submit_scope"]
     db.session.flush()
     return version
+
+
+def _in_flight_moves(form, workflow: dict, state_map) -> list[tuple[str, str]]:
+    """A new workflow must not strand submissions that are still moving: if it drops a state
+    that live submissions of this form hold, the publisher maps that state to one of the new
+    workflow's, and those submissions move to the new version in the mapped state.
+    (Submissions in states the new workflow keeps stay pinned to their own version.)"""
+    from app.submissions.models import Submission
+
+    if form is None:
+        return []
+    pairs = db.session.execute(select(Submission.state, Submission.form_version_id).where(
+        Submission.form_id == form.id).distinct()).all()
+    workflows = {v.id: v.workflow for v in form.versions}
+    live = {state for state, vid in pairs
+            if not workflows[vid]["states"].get(state, {}).get("final")}
+    missing = sorted(s for s in live if s not in workflow["states"])
+    state_map = state_map if isinstance(state_map, dict) else {}
+    errors = []
+    moves = []
+    for state in missing:
+        target = state_map.get(state)
+        if target is None:
+            errors.append(_("State '%(state)s' still holds submissions; map it to a state of "
+                            "the new workflow in state_map.", state=state))
+        elif target not in workflow["states"] or workflow["states"][target].get("final"):
+            errors.append(_("state_map: '%(target)s' is not an open state of the new workflow.",
+                            target=target))
+        else:
+            moves.append((state, target))
+    if errors:
+        raise ApiError(422, fields={"workflow.states": errors})
+    return moves
+
+
+def _move_in_flight(moves, version: FormVersion, actor) -> None:
+    from app.submissions.models import Submission
+    from app.workflow.definition import tier_of
+    from app.workflow.engine import record_event
+
+    for old, new in moves:
+        subs = db.session.execute(select(Submission).where(
+            Submission.form_id == version.form_id, Submission.state == old)).scalars().all()
+        for sub in subs:
+            sub.form_version_id, sub.form_version = version.id, version.number
+            sub.version = version
+            sub.state, sub.tier = new, tier_of(version.workflow, new)
+            db.session.flush()
+            record_event(sub, "migrate", old, new, actor,
+                         f"workflow v{version.number}: {old} → {new}")
 
 
 def _slug_ok(slug: str) -> bool:
