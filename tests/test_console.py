@@ -137,6 +137,54 @@ def test_import_preview_then_confirm(console, in_app):
 def test_console_pages_render_for_committee(console):
     client, _ = console("committee")
     for path in ("/admin/", "/admin/submissions", "/admin/submissions?overdue=1&form=need",
-                 "/admin/forms", "/admin/forms/need", "/admin/grid", "/admin/import"):
+                 "/admin/forms", "/admin/forms/need", "/admin/grid", "/admin/import",
+                 "/admin/people", "/admin/submissions?from=2026-03-01&to=2026-04-01"):
         assert client.get(path).status_code == 200, path
     assert client.get("/admin/forms/nope").status_code == 404
+
+
+def test_people_assign_remove_reset_deactivate(console, people, client, in_app):
+    committee, token = console("committee")
+    html = committee.get("/admin/people").get_data(as_text=True)
+    assert "captain" in html and "captain4" not in html  # captain4 is in another community
+    captain_id = people["captain"]
+    r = committee.post(f"/admin/people/{captain_id}", data={
+        "csrf_token": token, "action": "assign", "role": "captain", "grid_code": "B2"})
+    assert r.status_code == 302
+    me = client.post("/api/v1/auth/login", json={"username": "captain", "password": PASSWORD}).get_json()
+    assert {x["grid_code"] for x in me["user"]["roles"]} == {"B1", "B2"}
+    outside = committee.post(f"/admin/people/{captain_id}", data={
+        "csrf_token": token, "action": "assign", "role": "captain", "grid_code": "B4"})
+    assert "不在您的管辖范围" in committee.get(outside.headers["Location"]).get_data(as_text=True)
+    from app.accounts.models import RoleAssignment
+    from app.extensions import db
+    assignment = in_app(lambda: db.session.execute(db.select(RoleAssignment.id).where(
+        RoleAssignment.user_id == captain_id, RoleAssignment.scope_key.like("captain:%"))).scalars().all())[-1]
+    committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token, "action": "remove",
+                                                        "assignment": assignment})
+    reset = committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token,
+                                                                "action": "reset_password"})
+    page = committee.get(reset.headers["Location"]).get_data(as_text=True)
+    new_password = re.search(r"仅显示一次）：(\S+?)<", page).group(1)
+    assert client.post("/api/v1/auth/login", json={"username": "captain", "password": PASSWORD}).status_code == 401
+    assert client.post("/api/v1/auth/login", json={"username": "captain", "password": new_password}).status_code == 200
+    committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token, "action": "deactivate"})
+    assert client.post("/api/v1/auth/login", json={"username": "captain", "password": new_password}).status_code == 401
+    assert committee.post(f"/admin/people/{people['captain4']}", data={
+        "csrf_token": token, "action": "deactivate"}).status_code == 404
+    branch, branch_token = console("branch")
+    assert branch.post(f"/admin/people/{captain_id}", data={
+        "csrf_token": branch_token, "action": "reactivate"}).status_code == 403
+
+
+def test_grid_node_add_rename_move(console, login):
+    committee, token = console("committee")
+    committee.post("/admin/grid/node", data={"csrf_token": token, "code": "B8", "name": "八栋",
+                                             "level": "building", "parent_code": "E1"})
+    committee.post("/admin/grid/node", data={"csrf_token": token, "code": "B8", "name": "时代城8栋",
+                                             "level": "building", "parent_code": "E2"})
+    nodes = {n["code"]: n for n in login("committee").get("/api/v1/grid").get_json()["items"]}
+    assert nodes["B8"]["name"] == "时代城8栋" and nodes["B8"]["parent_code"] == "E2"
+    r = committee.post("/admin/grid/node", data={"csrf_token": token, "code": "B9", "name": "x",
+                                                 "level": "building", "parent_code": "E3"})
+    assert r.status_code == 403  # E3 is in another community

@@ -137,6 +137,13 @@ def submission_list():
     if args.get("grid_code"):
         node = node_by_code(args["grid_code"])
         query = query.where(Submission.node_path.like((node.path if node else "/none/") + "%"))
+    for key, newer in (("from", True), ("to", False)):
+        if args.get(key):
+            try:
+                when = parse_iso(args[key] + "T00:00:00")
+            except ValueError:
+                abort(400, _("Not a valid date and time."))
+            query = query.where(Submission.created_at >= when if newer else Submission.created_at < when)
     if args.get("overdue"):
         query = query.where(Submission.tier.in_(("captain", "branch", "committee")),
                             Submission.state_since <= utcnow() - timedelta(hours=48))
@@ -307,3 +314,124 @@ def import_csv():
         flash(_("Imported: %(counts)s", counts=", ".join(f"{k} {v}" for k, v in counts.items())))
         return render_template("console/import.html", generated=generated, done=True)
     return render_template("console/import.html", kind=kind, preview=counts, content=text)
+
+
+def _node_in_my_grid(code: str):
+    node = node_by_code(code or "")
+    if node is None or not scope_for(current_user).covers_path(node.path, "committee"):
+        return None
+    return node
+
+
+@bp.post("/grid/node")
+@staff_required
+def grid_node():
+    """Add, rename or move one node: the same validated import as a one-line grid.csv."""
+    _admin_or_committee()
+    fields = {k: request.form.get(k, "").strip() for k in ("code", "name", "level", "parent_code")}
+    parent = _node_in_my_grid(fields["parent_code"]) if fields["parent_code"] else None
+    existing = node_by_code(fields["code"])
+    if (fields["parent_code"] and parent is None and not scope_for(current_user).is_admin) or (
+            existing is not None and _node_in_my_grid(existing.code) is None
+            and not scope_for(current_user).is_admin):
+        abort(403)
+    line = ",".join(f.replace(",", "，") for f in fields.values())
+    try:
+        counts = import_grid("code,name,level,parent_code\n" + line + "\n")
+        db.session.commit()
+        flash(_("Imported: %(counts)s", counts=", ".join(f"{k} {v}" for k, v in counts.items())))
+    except ImportError_ as exc:
+        db.session.rollback()
+        flash(exc.reason, "error")
+    return redirect(url_for("console.grid"))
+
+
+@bp.get("/people")
+@staff_required
+def people():
+    """People who hold a role in my grid (admins: everyone), with their roles."""
+    from app.accounts.models import RoleAssignment, User
+
+    scope = scope_for(current_user)
+    query = select(User).order_by(User.username).limit(200)
+    if not scope.is_admin:
+        query = query.where(User.id.in_(select(RoleAssignment.user_id).join(
+            GridNode, GridNode.id == RoleAssignment.grid_node_id).where(
+            scope.path_filter(GridNode.path))))
+    if request.args.get("q"):
+        like = f"%{request.args['q'][:50]}%"
+        query = query.where(User.username.like(like) | User.display_name.like(like))
+    return render_template("console/people.html", users=db.session.execute(query).scalars().all(),
+                           q=request.args.get("q", ""))
+
+
+def _person(user_id: int):
+    from app.accounts.models import User
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    scope = scope_for(current_user)
+    if not scope.is_admin and not any(r.node is not None and scope.covers_path(r.node.path, "committee")
+                                      for r in user.roles):
+        abort(404)
+    return user
+
+
+@bp.post("/people/<int:user_id>")
+@staff_required
+def person_action(user_id):
+    """Assign or remove a role, reset the password, deactivate or reactivate (committee: in its grid)."""
+    from app.accounts.models import ROLES, RoleAssignment
+    from app.audit.services import record
+
+    _admin_or_committee()
+    user = _person(user_id)
+    action = request.form.get("action")
+    scope = scope_for(current_user)
+    if action == "assign":
+        role = request.form.get("role", "")
+        node = node_by_code(request.form.get("grid_code", ""))
+        org_name = request.form.get("org", "").strip()
+        if role not in ROLES or (role == "admin" and not scope.is_admin):
+            abort(403)
+        if role not in ("admin", "partner") and (node is None or not (
+                scope.is_admin or scope.covers_path(node.path, "committee"))):
+            flash(_("This node is outside your grid."), "error")
+        elif role == "partner" and not org_name:
+            flash(_("Name the partner unit."), "error")
+        else:
+            org = accounts.get_or_create_org(org_name) if role == "partner" else None
+            accounts.grant_role(user, role, node if role != "partner" else None, org)
+            record(current_user, "assign_role", f"user:{user.id}", role=role,
+                   grid_code=node.code if node else None)
+            flash(_("Done."))
+    elif action == "remove":
+        assignment = db.session.get(RoleAssignment, request.form.get("assignment", type=int) or 0)
+        if assignment is None or assignment.user_id != user.id:
+            abort(404)
+        if not scope.is_admin and (assignment.node is None
+                                   or not scope.covers_path(assignment.node.path, "committee")):
+            abort(403)
+        db.session.delete(assignment)
+        record(current_user, "remove_role", f"user:{user.id}", role=assignment.role)
+        flash(_("Done."))
+    elif action == "reset_password":
+        import secrets
+        password = secrets.token_urlsafe(9)
+        user.set_password(password)
+        accounts.revoke_all_tokens(user)
+        record(current_user, "reset_password", f"user:{user.id}")
+        flash(_("New password for %(user)s (shown once): %(password)s", user=user.username,
+                password=password))
+    elif action in ("deactivate", "reactivate"):
+        if user.id == current_user.id:
+            abort(400)
+        user.active = action == "reactivate"
+        accounts.revoke_all_tokens(user)
+        record(current_user, action, f"user:{user.id}")
+        flash(_("Done."))
+    else:
+        abort(400)
+    db.session.commit()
+    return redirect(url_for("console.people", q=user.username))
