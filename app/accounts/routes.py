@@ -1,5 +1,5 @@
 """Sign-in, sign-out, who am I, sign-up."""
-from flask import current_app, g, jsonify
+from flask import current_app, g, jsonify, session
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
@@ -32,6 +32,7 @@ def login(args):
         raise ApiError(401, _("Wrong username or password."), "invalid_credentials")
     token = services.issue_token(user)
     login_user(user)
+    session.permanent = True  # cookie sessions end after PERMANENT_SESSION_LIFETIME (12 h)
     return jsonify({"token": token, "csrf_token": csrf_token(), "user": user.to_dict()})
 
 

@@ -73,6 +73,7 @@ def login():
         if user is None:
             return render_template("console/login.html", error=_("Wrong username or password.")), 401
         login_user(user)
+        session.permanent = True
         session.pop("csrf_token", None)
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/admin/") else url_for("console.dashboard"))
