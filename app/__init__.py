@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.accounts.routes import blp as auth_blp
     from app.accounts.routes import users_blp
     from app.audit.routes import blp as audit_blp
+    from app.notices.routes import blp as notices_blp
     from app.forms.routes import blp as forms_blp
     from app.grid.routes import blp as grid_blp
     from app.lists.routes import blp as lists_blp
@@ -129,7 +130,8 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.submissions import export, public  # noqa: F401  (more routes on that blueprint)
 
     for blp in (auth_blp, grid_blp, forms_blp, submissions_blp, sync_blp, uploads_blp,
-                posts_blp, lists_blp, points_blp, stats_blp, audit_blp, users_blp):
+                posts_blp, lists_blp, points_blp, stats_blp, audit_blp, users_blp,
+                notices_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web_bp)
     app.register_blueprint(console_bp)

@@ -303,3 +303,29 @@ def test_photo_taken_offline_is_uploaded_before_its_letter(phone, live_server, p
     assert image.status_code == 200
     from io import BytesIO
     assert max(Image.open(BytesIO(image.content)).size) == 1600  # downscaled on the phone
+
+
+def test_notice_readable_offline_and_relay_queued(phone, live_server, people):
+    base = live_server
+    branch = token_for(base, "branch")
+    notice = requests.post(f"{base}/api/v1/notices", headers={"Authorization": f"Bearer {branch}"},
+                           json={"title": "停水通知", "body": "周三 9:00-12:00 停水，请提前储水。",
+                                 "grid_code": "E1"}).json()
+    page = phone.new_page()
+    sign_in(page, base)
+    phone.set_offline(True)
+    page.reload()
+    item = page.locator(f"[data-notice='{notice['id']}']")
+    expect(item).to_contain_text("停水通知")
+    shot(page, "notice-offline")
+    item.get_by_test_id("relay").click()
+    expect(outbox_count(page)).to_have_text("1")
+    expect(item.get_by_test_id("relayed")).to_be_visible()
+    phone.set_offline(False)
+    expect(outbox_count(page)).to_have_text("0", timeout=15000)
+    status = requests.get(f"{base}/api/v1/notices/{notice['id']}/relays",
+                          headers={"Authorization": f"Bearer {branch}"}).json()
+    assert [i["username"] for i in status["items"] if i["relayed_at"]] == ["captain"]
+    public = phone.new_page()
+    public.goto(f"{base}/app/s/B1")
+    expect(public.locator(".notices")).to_contain_text("停水通知")

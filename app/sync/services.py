@@ -44,8 +44,10 @@ def run_ops(ops: list, user) -> list[dict]:
 
 
 def _run_one(op, user) -> dict:
-    if not isinstance(op, dict) or op.get("op") not in ("submit", "transition"):
+    if not isinstance(op, dict) or op.get("op") not in ("submit", "transition", "relay"):
         raise ApiError(422, fields={"op": ["Use 'submit' or 'transition'."]})
+    if op["op"] == "relay":
+        return _relay(op, user)
     if op["op"] == "submit":
         body = {k: v for k, v in op.items() if k not in ("op", "op_id")}
         sub, created = submissions.create_submission(body, user)
@@ -53,6 +55,16 @@ def _run_one(op, user) -> dict:
         out["tracking_code"] = sub.tracking_code  # as POST /submissions gives it to its sender
         return {"status": "created" if created else "duplicate", "submission": out}
     return _transition(op, user)
+
+
+def _relay(op: dict, user) -> dict:
+    """A captain's "relayed to my building" for a notice, queued offline (idempotent)."""
+    from app.notices.services import relay_notice
+
+    if user is None:
+        raise ApiError(401)
+    buildings = relay_notice(user, op.get("notice"))
+    return {"status": "applied", "notice": {"id": op.get("notice"), "buildings": buildings}}
 
 
 def _transition(op: dict, user) -> dict:

@@ -27,6 +27,7 @@ const CATALOGUE = {
     retry_in: '{s} 秒后重试', last_sent: '上次上传：{time}', anonymous_note: '无需登录，楼长会及时跟进。',
     role_admin: '系统管理员', role_committee: '社区党委', role_branch: '小区党支部', role_captain: '党员楼长',
     role_member: '在职党员', role_volunteer: '志愿者', role_partner: '共建单位',
+    notices: '通知公告', relay: '已向本楼转达', relayed: '已转达',
     loading: '加载中…', back: '返回', no_cache: '首次使用请在有信号时打开一次。', photo_added: '已添加 {n} 张照片',
   },
   en: {
@@ -56,6 +57,7 @@ const CATALOGUE = {
     retry_in: 'Retrying in {s} s', last_sent: 'Last upload: {time}', anonymous_note: 'No account needed; your captain follows it up.',
     role_admin: 'Admin', role_committee: 'Community committee', role_branch: 'Estate branch', role_captain: 'Building captain',
     role_member: 'Party member', role_volunteer: 'Volunteer', role_partner: 'Partner unit',
+    notices: 'Notices', relay: 'Relayed to my building', relayed: 'Relayed',
     loading: 'Loading…', back: 'Back', no_cache: 'Open the app once with signal first.', photo_added: '{n} photo(s) added',
   },
 };

@@ -60,11 +60,12 @@ export async function formView(ctx, slug, { publicCode = null, fix = null } = {}
     else if (result && result.sent) status.textContent = t('sent');
   });
   if (publicCode && navigator.onLine) loadSimilar(publicCode, similar).catch(() => {});
+  const board = publicCode ? await publicNotices(publicCode) : null;
   return h('section', {},
     h('h2', {}, publicCode ? t('public_title') : pick(definition.title)),
     publicCode ? h('p', { class: 'help' }, t('anonymous_note')) : null,
     definition.description ? h('p', { class: 'help' }, pick(definition.description)) : null,
-    similar, form);
+    board, similar, form);
 }
 
 function prefill(form, definition, data) {
@@ -90,6 +91,22 @@ async function showTracking(ctx, uuid, status) {
     status.append(t('submitted_thanks'), ' ', t('track_hint'), ' ',
       h('a', { href: `/app/t/${entry.tracking_code}`, 'data-link': true, 'data-testid': 'tracking-code' }, entry.tracking_code));
   }
+}
+
+// The building's current notices for residents; kept for offline display too.
+async function publicNotices(code) {
+  const { cacheGet, cacheSet } = await import('../db.js');
+  let notices = null;
+  if (navigator.onLine) {
+    try {
+      notices = await api(`/notices/public?grid_code=${encodeURIComponent(code)}`, { token: null });
+      await cacheSet(PUBLIC, `notices:${code}`, notices);
+    } catch (err) { notices = null; }
+  }
+  if (!notices) notices = (await cacheGet(PUBLIC, `notices:${code}`))?.value;
+  if (!notices || !notices.items.length) return null;
+  return h('div', { class: 'card notices' }, h('h3', {}, t('notices')),
+    h('ul', { class: 'list' }, notices.items.map((n) => h('li', {}, h('strong', {}, n.title), h('p', {}, n.body)))));
 }
 
 async function loadSimilar(code, box) {

@@ -1,7 +1,7 @@
 // Home: who I am, what waits for me, and the outbox with every item's fate.
 import { h } from '../dom.js';
 import { formatTime, pick, t } from '../i18n.js';
-import { items, PUBLIC, remove, retry, sentLog } from '../outbox.js';
+import { add, items, newId, PUBLIC, remove, retry, sentLog } from '../outbox.js';
 import { cached, formDefinition, userKey } from '../state.js';
 
 export async function homeView(ctx) {
@@ -19,7 +19,29 @@ export async function homeView(ctx) {
       formLinks,
       h('a', { class: 'tile', href: '/app/posts', 'data-link': true }, t('posts')),
       h('a', { class: 'tile', href: '/app/points', 'data-link': true }, t('points'))),
+    await noticesPanel(ctx),
     await outboxPanel(ctx));
+}
+
+// Notices from the committee or branch: readable offline; "relayed" goes through the outbox.
+async function noticesPanel(ctx) {
+  const notices = await cached(ctx.session, 'notices');
+  const list = notices ? notices.items : [];
+  if (!list.length) return null;
+  const queued = new Set((await items(userKey(ctx.session))).filter((i) => i.kind === 'relay')
+    .map((i) => i.op.notice));
+  const isCaptain = (ctx.session.me.roles || []).some((r) => r.role === 'captain');
+  return h('div', { class: 'card notices' }, h('h3', {}, t('notices')),
+    h('ul', { class: 'list' }, list.map((n) => h('li', { class: 'notice-item', dataset: { notice: n.id } },
+      h('strong', {}, n.title), h('p', {}, n.body),
+      isCaptain ? (n.relayed || queued.has(n.id)
+        ? h('span', { class: 'badge', 'data-testid': 'relayed' }, t('relayed'))
+        : h('button', { type: 'button', 'data-testid': 'relay', onclick: async () => {
+            const op = { op: 'relay', op_id: newId(), notice: n.id };
+            await add({ key: op.op_id, user: userKey(ctx.session), kind: 'relay', op, title: `${t('relay')}: ${n.title}` });
+            ctx.flushSoon();
+            ctx.rerender();
+          } }, t('relay'))) : null))));
 }
 
 export async function outboxPanel(ctx) {

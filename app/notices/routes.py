@@ -1,0 +1,126 @@
+"""Notices API: publish, list (staff, captains, residents' QR page), relay, relay status."""
+from flask import jsonify, request
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import or_, select
+
+from app.accounts.models import RoleAssignment, User
+from app.core.clock import isoformat, utcnow
+from app.core.errors import ApiError
+from app.core.scope import scope_for
+from app.core.security import require_user
+from app.extensions import db, limiter
+from app.grid.models import GridNode
+from app.grid.services import node_by_code
+from app.notices.models import Notice, NoticeRelay
+from app.notices.services import notice_or_404, relay_notice
+from app.submissions.schemas import IsoDateTime
+
+blp = Blueprint("notices", __name__, url_prefix="/api/v1/notices", description="Notice board")
+
+
+class NoticeSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    grid_code = fields.String(required=True)
+    expires_at = IsoDateTime(allow_none=True)
+    photo = fields.String(allow_none=True, validate=validate.Length(max=36))
+    public = fields.Boolean(load_default=True)
+
+
+def serialize(n: Notice, relayed: bool | None = None) -> dict:
+    out = {"id": n.id, "title": n.title, "body": n.body, "grid_code": n.node.code,
+           "grid_name": n.node.name, "photo": n.photo_id, "public": n.public,
+           "expires_at": isoformat(n.expires_at), "created_at": isoformat(n.created_at)}
+    if relayed is not None:
+        out["relayed"] = relayed
+    return out
+
+
+def _current():
+    now = utcnow()
+    return or_(Notice.expires_at.is_(None), Notice.expires_at > now)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(NoticeSchema)
+def publish(args):
+    """Publish a notice to a subtree (the committee or branch of that node)."""
+    user = require_user()
+    node = node_by_code(args["grid_code"])
+    if node is None:
+        raise ApiError(422, fields={"grid_code": [_("Unknown grid code.")]})
+    scope = scope_for(user)
+    if not any(node.path.startswith(p) for r, p in scope.staff if r in ("branch", "committee")):
+        raise ApiError(403, _("Only the branch or committee of this node may publish notices."))
+    notice = Notice(title=args["title"].strip(), body=args["body"], grid_node_id=node.id,
+                    node_path=node.path, expires_at=args.get("expires_at"), public=args["public"],
+                    photo_id=args.get("photo") or None, created_by_id=user.id, created_at=utcnow())
+    notice.node = node
+    db.session.add(notice)
+    db.session.flush()
+    return jsonify(serialize(notice)), 201
+
+
+@blp.route("", methods=["GET"])
+def my_notices():
+    """Current notices for the caller: those published to any node above or below their roles."""
+    user = require_user()
+    nodes = [r.node for r in user.roles if r.node is not None]
+    if not nodes:
+        return jsonify({"items": []})
+    clauses = []
+    for node in nodes:
+        clauses.append(Notice.grid_node_id.in_(node.ancestor_ids))  # published above me
+        clauses.append(Notice.node_path.like(node.path + "%"))     # published in my subtree
+    rows = db.session.execute(select(Notice).where(or_(*clauses), _current())
+                              .order_by(Notice.id.desc()).limit(100)).unique().scalars().all()
+    mine = {n for (n,) in db.session.execute(select(NoticeRelay.notice_id).where(
+        NoticeRelay.user_id == user.id))}
+    return jsonify({"items": [serialize(n, n.id in mine) for n in rows]})
+
+
+@blp.route("/public", methods=["GET"])
+@limiter.limit("60/minute")
+def public_notices():
+    """Current public notices for one building, for its QR page (no sign-in)."""
+    node = node_by_code(request.args.get("grid_code", ""))
+    if node is None or node.level != "building":
+        raise ApiError(404)
+    rows = db.session.execute(select(Notice).where(
+        Notice.grid_node_id.in_(node.ancestor_ids), Notice.public.is_(True), _current())
+        .order_by(Notice.id.desc()).limit(20)).unique().scalars().all()
+    return jsonify({"items": [{"id": n.id, "title": n.title, "body": n.body,
+                               "created_at": isoformat(n.created_at)} for n in rows]})
+
+
+@blp.route("/<int:notice_id>/relay", methods=["POST"])
+def relay(notice_id):
+    """A captain confirms relaying the notice to their building(s) under it. Idempotent."""
+    user = require_user()
+    buildings = relay_notice(user, notice_id)
+    return jsonify({"id": notice_id, "relayed": True, "buildings": buildings})
+
+
+@blp.route("/<int:notice_id>/relays", methods=["GET"])
+def relays(notice_id):
+    """For the publisher's tiers: which captains under the notice relayed it, and who not yet."""
+    user = require_user()
+    notice = notice_or_404(notice_id)
+    scope = scope_for(user)
+    if not scope.covers_path(notice.node_path, "branch"):
+        raise ApiError(404)
+    captains = db.session.execute(
+        select(User, GridNode).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .join(GridNode, GridNode.id == RoleAssignment.grid_node_id)
+        .where(RoleAssignment.role == "captain", GridNode.path.like(notice.node_path + "%"),
+               User.active.is_(True)).order_by(GridNode.code)).all()
+    done = {(r.user_id, r.grid_node_id): r.at for r in db.session.execute(
+        select(NoticeRelay).where(NoticeRelay.notice_id == notice.id)).scalars()}
+    items = [{"username": u.username, "display_name": u.display_name, "grid_code": n.code,
+              "grid_name": n.name, "relayed_at": isoformat(done.get((u.id, n.id)))}
+             for u, n in captains]
+    return jsonify({"notice": serialize(notice), "items": items,
+                    "relayed": sum(1 for i in items if i["relayed_at"]),
+                    "waiting": sum(1 for i in items if not i["relayed_at"])})

@@ -1,0 +1,32 @@
+"""Notice operations shared by the API and the offline sync endpoint."""
+from sqlalchemy.exc import IntegrityError
+
+from app.core.clock import utcnow
+from app.core.errors import ApiError
+from app.core.ids import as_id
+from app.extensions import db
+from app.notices.models import Notice, NoticeRelay
+
+
+def notice_or_404(notice_id) -> Notice:
+    notice = db.session.get(Notice, as_id(notice_id) or 0) if as_id(notice_id) else None
+    if notice is None:
+        raise ApiError(404)
+    return notice
+
+
+def relay_notice(user, notice_id) -> list[str]:
+    """Record that this captain relayed the notice to each of their buildings under it."""
+    notice = notice_or_404(notice_id)
+    buildings = [r.node for r in user.roles if r.role == "captain" and r.node is not None
+                 and r.node.path.startswith(notice.node_path)]
+    if not buildings:
+        raise ApiError(404)
+    for node in buildings:
+        try:
+            with db.session.begin_nested():
+                db.session.add(NoticeRelay(notice_id=notice.id, user_id=user.id,
+                                           grid_node_id=node.id, at=utcnow()))
+        except IntegrityError:
+            pass  # already relayed: confirming twice changes nothing
+    return [n.code for n in buildings]
