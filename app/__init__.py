@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.accounts.routes import blp as auth_blp
     from app.accounts.routes import users_blp
     from app.audit.routes import blp as audit_blp
+    from app.meetings.routes import blp as meetings_blp
     from app.notices.routes import blp as notices_blp
     from app.forms.routes import blp as forms_blp
     from app.grid.routes import blp as grid_blp
@@ -131,7 +132,7 @@ def _register_blueprints(app: Flask, api) -> None:
 
     for blp in (auth_blp, grid_blp, forms_blp, submissions_blp, sync_blp, uploads_blp,
                 posts_blp, lists_blp, points_blp, stats_blp, audit_blp, users_blp,
-                notices_blp):
+                notices_blp, meetings_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web_bp)
     app.register_blueprint(console_bp)

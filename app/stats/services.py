@@ -100,7 +100,28 @@ def compute(node: GridNode, start: datetime | None, end: datetime | None) -> dic
         "posts": {"count": n_posts, "capacity": int(capacity), "claimed": int(claimed),
                   "fill_rate": round(int(claimed) / int(capacity), 4) if capacity else None},
         "points_awarded": int(points),
+        "joint_meetings": _meetings(node),
     }
+
+
+def _meetings(node: GridNode) -> dict:
+    """Joint meetings held this quarter, and the communities that have held none."""
+    from app.core.clock import utcnow
+    from app.meetings.models import Meeting
+    from app.meetings.services import quarter_start
+
+    since = quarter_start(utcnow())
+    held = db.session.execute(select(Meeting.grid_node_id, func.count()).where(
+        Meeting.node_path.like(node.path + "%"), Meeting.held_at.is_not(None),
+        Meeting.held_at >= since).group_by(Meeting.grid_node_id)).all()
+    held_by = dict(held)
+    communities = db.session.execute(select(GridNode).where(
+        GridNode.level == "community",
+        (GridNode.path.like(node.path + "%")) | (GridNode.id.in_(node.ancestor_ids)))).scalars().all()
+    communities = [c for c in communities if c.path.startswith(node.path) or node.path.startswith(c.path)]
+    return {"quarter_start": since.isoformat() + "Z", "held_this_quarter": sum(held_by.values()),
+            "communities_without_meeting": [
+                {"grid_code": c.code, "grid_name": c.name} for c in communities if c.id not in held_by]}
 
 
 def children_breakdown(node: GridNode, start, end) -> list[dict]:

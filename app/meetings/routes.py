@@ -1,0 +1,139 @@
+"""Joint meetings API."""
+from flask import jsonify
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from app.core.clock import isoformat, utcnow
+from app.core.errors import ApiError
+from app.core.scope import scope_for
+from app.core.security import require_user
+from app.extensions import db
+from app.grid.services import node_by_code
+from app.meetings import services
+from app.meetings.models import Meeting
+from app.submissions.schemas import IsoDateTime
+
+blp = Blueprint("meetings", __name__, url_prefix="/api/v1/meetings",
+                description="Joint meetings with co-building units")
+
+
+class MeetingSchema(Schema):
+    grid_code = fields.String(required=True)
+    starts_at = IsoDateTime(required=True)
+    title = fields.String(load_default="区域党建共建联席会议", validate=validate.Length(min=1, max=200))
+    place = fields.String(load_default="", validate=validate.Length(max=200))
+    invited = fields.List(fields.String(), load_default=list)
+
+
+class AgendaSchema(Schema):
+    agenda = fields.List(fields.Dict(), required=True)
+
+
+class RecordSchema(Schema):
+    attendance = fields.List(fields.String(), load_default=list)
+    notes = fields.String(load_default="", validate=validate.Length(max=20000))
+    decisions = fields.List(fields.Dict(), load_default=list)
+
+
+def serialize(m: Meeting, partner_org_ids=None) -> dict:
+    decisions = m.decisions or []
+    if partner_org_ids is not None:  # a partner sees the decisions that concern its unit
+        from app.accounts.models import Org
+        names = {o.name for o in db.session.execute(select(Org).where(Org.id.in_(partner_org_ids))).scalars()}
+        decisions = [d for d in decisions if d.get("partner") in names]
+    return {"id": m.id, "title": m.title, "grid_code": m.node.code, "grid_name": m.node.name,
+            "starts_at": isoformat(m.starts_at), "place": m.place, "invited": _org_names(m),
+            "agenda": m.agenda if partner_org_ids is None else [],
+            "attendance": m.attendance, "notes": m.notes if partner_org_ids is None else "",
+            "decisions": decisions, "held_at": isoformat(m.held_at)}
+
+
+def _org_names(m: Meeting) -> list[str]:
+    from app.accounts.models import Org
+    ids = m.invited_org_ids or []
+    return [o.name for o in db.session.execute(select(Org).where(Org.id.in_(ids)).order_by(Org.name)).scalars()]
+
+
+def _committee_of(user, node) -> bool:
+    return any(node.path.startswith(p) for r, p in scope_for(user).staff if r == "committee")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(MeetingSchema)
+def schedule(args):
+    """Schedule a joint meeting of a community (its committee); the agenda is drafted."""
+    user = require_user()
+    node = node_by_code(args["grid_code"])
+    if node is None or node.level != "community":
+        raise ApiError(422, fields={"grid_code": [_("Choose a community.")]})
+    if not _committee_of(user, node):
+        raise ApiError(403)
+    orgs = services.orgs_by_name(args["invited"])
+    meeting = Meeting(title=args["title"], grid_node_id=node.id, node_path=node.path,
+                      starts_at=args["starts_at"], place=args["place"],
+                      invited_org_ids=[o.id for o in orgs], agenda=services.draft_agenda(node),
+                      attendance=[], decisions=[], created_by_id=user.id, created_at=utcnow())
+    meeting.node = node
+    db.session.add(meeting)
+    db.session.flush()
+    return jsonify(serialize(meeting)), 201
+
+
+@blp.route("", methods=["GET"])
+def list_meetings():
+    """Meetings in my grid; partners: the meetings their unit is invited to (a few a year per
+    community, so the invitation check runs over the rows)."""
+    user = require_user()
+    scope = scope_for(user)
+    rows = db.session.execute(select(Meeting).order_by(Meeting.starts_at.desc()).limit(500))
+    out = []
+    for m in rows.unique().scalars():
+        if scope.covers_path(m.node_path):
+            out.append(serialize(m))
+        elif set(m.invited_org_ids or []) & set(scope.org_ids):
+            out.append(serialize(m, scope.org_ids))
+    return jsonify({"items": out})
+
+
+def _meeting_or_404(user, meeting_id) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id)
+    scope = scope_for(user)
+    if meeting is None or not (scope.covers_path(meeting.node_path)
+                               or set(meeting.invited_org_ids or []) & set(scope.org_ids)):
+        raise ApiError(404)
+    return meeting
+
+
+@blp.route("/<int:meeting_id>", methods=["GET"])
+def get_meeting(meeting_id):
+    user = require_user()
+    meeting = _meeting_or_404(user, meeting_id)
+    scope = scope_for(user)
+    return jsonify(serialize(meeting, None if scope.covers_path(meeting.node_path) else scope.org_ids))
+
+
+@blp.route("/<int:meeting_id>/agenda", methods=["PUT"])
+@blp.arguments(AgendaSchema)
+def edit_agenda(args, meeting_id):
+    """Replace the agenda (the committee edits the draft)."""
+    user = require_user()
+    meeting = _meeting_or_404(user, meeting_id)
+    if not _committee_of(user, meeting.node):
+        raise ApiError(403)
+    meeting.agenda = args["agenda"]
+    return jsonify(serialize(meeting))
+
+
+@blp.route("/<int:meeting_id>/record", methods=["POST"])
+@blp.arguments(RecordSchema)
+def record(args, meeting_id):
+    """Record attendance, notes and decisions; "dispatch need X to partner Y" dispatches it."""
+    user = require_user()
+    meeting = _meeting_or_404(user, meeting_id)
+    if not _committee_of(user, meeting.node):
+        raise ApiError(403)
+    services.orgs_by_name(args["attendance"])
+    results = services.record_meeting(meeting, user, args["attendance"], args["notes"], args["decisions"])
+    return jsonify(serialize(meeting) | {"results": results})
