@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.console.routes import bp as console_bp
     from app.web.routes import bp as web_bp
     from app.submissions import export, public  # noqa: F401  (more routes on that blueprint)
+    from app.volunteering import activities  # noqa: F401  (more routes on the posts blueprint)
 
     for blp in (auth_blp, grid_blp, forms_blp, submissions_blp, sync_blp, uploads_blp,
                 posts_blp, lists_blp, points_blp, stats_blp, audit_blp, users_blp,

@@ -76,6 +76,9 @@ def compute(node: GridNode, start: datetime | None, end: datetime | None) -> dic
     n_posts, capacity, claimed = db.session.execute(select(
         func.count(), func.coalesce(func.sum(Post.capacity), 0),
         func.coalesce(func.sum(Post.claimed), 0)).where(*post_where)).one()
+    activities, served = db.session.execute(select(
+        func.count(), func.coalesce(func.sum(Post.residents_served), 0)).where(
+        *post_where, Post.kind == "activity", Post.held_at.is_not(None))).one()
     points_where = [PointEntry.node_path.like(prefix)]
     if start:
         points_where.append(PointEntry.created_at >= start)
@@ -100,6 +103,7 @@ def compute(node: GridNode, start: datetime | None, end: datetime | None) -> dic
         "posts": {"count": n_posts, "capacity": int(capacity), "claimed": int(claimed),
                   "fill_rate": round(int(claimed) / int(capacity), 4) if capacity else None},
         "points_awarded": int(points),
+        "activities_held": activities, "residents_served": int(served),
         "joint_meetings": _meetings(node),
     }
 

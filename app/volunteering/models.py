@@ -1,7 +1,7 @@
 """Volunteer posts (认领岗位)."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import system_now
@@ -28,7 +28,30 @@ class Post(db.Model):
     # branch's inbox shows both.
     full_since: Mapped[datetime | None]
     reopened_at: Mapped[datetime | None]
+    # Service activities (kind "activity"): a post with a public face.
+    partner_org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
+    place: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    public_signup: Mapped[bool] = mapped_column(default=False, server_default="0")
+    resident_capacity: Mapped[int | None]
+    residents_signed: Mapped[int] = mapped_column(default=0, server_default="0")
+    residents_served: Mapped[int | None]
+    held_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=system_now)
 
     node: Mapped[GridNode] = relationship(lazy="joined")
+
+
+class ActivitySignup(db.Model):
+    """A resident signed up for a service activity (no account needed where allowed)."""
+
+    __tablename__ = "activity_signups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+
+    __table_args__ = (UniqueConstraint("post_id", "phone", name="uq_activity_signup_phone"),)

@@ -25,7 +25,13 @@ class PostCreateSchema(Schema):
     starts_at = IsoDateTime(required=True)
     ends_at = IsoDateTime(required=True)
     description = fields.String(load_default="", validate=validate.Length(max=5000))
-    kind = fields.String(load_default="service", validate=validate.OneOf(("service", "captain")))
+    kind = fields.String(load_default="service",
+                         validate=validate.OneOf(("service", "captain", "activity")))
+    place = fields.String(load_default="", validate=validate.Length(max=200))
+    partner = fields.String(validate=validate.Length(max=200))
+    public_signup = fields.Boolean(load_default=False)
+    resident_capacity = fields.Integer(strict=True, allow_none=True,
+                                       validate=validate.Range(min=1, max=100000))
 
     @validates_schema(skip_on_field_errors=False)
     def ordered(self, data, **kwargs):
@@ -57,10 +63,16 @@ def create_post(args):
         raise ApiError(403, _("Only the branch or committee of this node may publish posts."))
     if args["kind"] == "captain" and node.level != "building":
         raise ApiError(422, fields={"grid_code": [_("A building-captain post belongs to a building.")]})
+    org = None
+    if args.get("partner"):
+        from app.accounts.services import get_or_create_org
+        org = get_or_create_org(args["partner"].strip())
     post = Post(title=args["title"].strip(), description=args["description"], grid_node_id=node.id,
                 node_path=node.path, kind=args["kind"], capacity=args["capacity"],
                 starts_at=args["starts_at"], ends_at=args["ends_at"], created_by_id=user.id,
-                created_at=utcnow())
+                created_at=utcnow(), place=args["place"], partner_org_id=org.id if org else None,
+                public_signup=args["public_signup"] and args["kind"] == "activity",
+                resident_capacity=args.get("resident_capacity") if args["kind"] == "activity" else None)
     post.node = node
     db.session.add(post)
     db.session.flush()

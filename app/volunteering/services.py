@@ -185,4 +185,7 @@ def serialize(post: Post, waitlisted: int = 0) -> dict:
             "capacity": post.capacity, "claimed": post.claimed, "waitlisted": waitlisted,
             "available": max(post.capacity - post.claimed, 0),
             "starts_at": isoformat(post.starts_at), "ends_at": isoformat(post.ends_at),
-            "open": post.open and post.ends_at > utcnow()}
+            "open": post.open and post.ends_at > utcnow(), "place": post.place,
+            "public_signup": post.public_signup, "resident_capacity": post.resident_capacity,
+            "residents_signed": post.residents_signed, "residents_served": post.residents_served,
+            "held_at": isoformat(post.held_at)}
