@@ -52,3 +52,12 @@ def test_private_activity_needs_an_account(login, anon, people):
         "starts_at": "2030-01-01T00:00:00Z", "ends_at": "2030-01-01T02:00:00Z"}).get_json()
     assert anon.post(f"/api/v1/posts/{ordinary['id']}/residents",
                      json={"name": "陈", "phone": "13912345678"}).status_code == 404
+
+
+def test_residents_find_public_activities_for_their_building(login, anon, people):
+    post = login("committee").post("/api/v1/posts", json=ACTIVITY).get_json()
+    login("committee").post("/api/v1/posts", json=dict(ACTIVITY, public_signup=False, title="内部"))
+    items = anon.get("/api/v1/posts/public?grid_code=B1").get_json()["items"]
+    assert [i["id"] for i in items] == [post["id"]]
+    assert set(items[0]) >= {"title", "place", "resident_capacity", "residents_signed"}
+    assert anon.get("/api/v1/posts/public?grid_code=B4").get_json()["items"] == []

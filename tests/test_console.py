@@ -188,3 +188,31 @@ def test_grid_node_add_rename_move(console, login):
     r = committee.post("/admin/grid/node", data={"csrf_token": token, "code": "B9", "name": "x",
                                                  "level": "building", "parent_code": "E3"})
     assert r.status_code == 403  # E3 is in another community
+
+
+def test_meetings_and_notices_pages(console, login, people):
+    from tests.conftest import new_uuid
+
+    need = login("captain").post("/api/v1/submissions", json={
+        "uuid": new_uuid(), "form": "need", "grid_code": "B1",
+        "data": {"category": "network", "description": "宽带断网", "urgency": "urgent"}}).get_json()
+    client, token = console("committee")
+    r = client.post("/admin/meetings", data={"csrf_token": token, "grid_code": "C1",
+                                             "starts_at": "2026-03-10T10:00", "place": "党群服务中心",
+                                             "invited": ["电信三水分公司"]})
+    assert r.status_code == 302
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "宽带断网" in page and "派单" in page
+    r = client.post(r.headers["Location"], data={"csrf_token": token, "dispatch": need["id"],
+                                                 "partner": "电信三水分公司", "attendance": ["电信三水分公司"]})
+    assert login("committee").get(f"/api/v1/submissions/{need['id']}").get_json()["state"] == "dispatched"
+    assert "已召开" in client.get("/admin/meetings").get_data(as_text=True)
+    branch, branch_token = console("branch")
+    assert branch.post("/admin/meetings", data={"csrf_token": branch_token, "grid_code": "C1",
+                                                "starts_at": "2026-03-10T10:00"}).status_code == 403
+    r = branch.post("/admin/notices", data={"csrf_token": branch_token, "grid_code": "E1",
+                                            "title": "停电通知", "body": "周五停电", "public": "1"})
+    assert r.status_code == 302
+    login("captain").post("/api/v1/notices/1/relay")
+    html = branch.get("/admin/notices/1").get_data(as_text=True)
+    assert html.count("尚未转达") == 1

@@ -329,3 +329,20 @@ def test_notice_readable_offline_and_relay_queued(phone, live_server, people):
     public = phone.new_page()
     public.goto(f"{base}/app/s/B1")
     expect(public.locator(".notices")).to_contain_text("停水通知")
+
+
+def test_resident_signs_up_for_an_activity_from_the_qr_page(phone, live_server, people):
+    base = live_server
+    committee = token_for(base, "committee")
+    requests.post(f"{base}/api/v1/posts", headers={"Authorization": f"Bearer {committee}"}, json={
+        "title": "儿童绘画课", "grid_code": "C1", "capacity": 2, "kind": "activity", "place": "社区活动室",
+        "public_signup": True, "resident_capacity": 10,
+        "starts_at": "2030-07-01T01:00:00Z", "ends_at": "2030-07-01T03:00:00Z"})
+    page = phone.new_page()
+    page.goto(f"{base}/app/s/B1")
+    card = page.locator(".activities form").first
+    card.locator("input[name=name]").fill("陈妈妈")
+    card.locator("input[name=phone]").fill("13912345678")
+    card.locator("button").click()
+    expect(card.locator(".notice")).to_have_text("报名成功！")
+    shot(page, "public-activity")

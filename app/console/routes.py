@@ -436,3 +436,126 @@ def person_action(user_id):
         abort(400)
     db.session.commit()
     return redirect(url_for("console.people", q=user.username))
+
+
+@bp.route("/meetings", methods=["GET", "POST"])
+@staff_required
+def meetings():
+    """Joint meetings of my communities; the committee schedules one (agenda drafted)."""
+    from app.accounts.models import Org
+    from app.meetings import services as meeting_services
+    from app.meetings.models import Meeting
+
+    scope = scope_for(current_user)
+    communities = [n for n in db.session.execute(select(GridNode).where(
+        GridNode.level == "community", scope.path_filter(GridNode.path, "committee"))
+        .order_by(GridNode.code)).scalars()]
+    if request.method == "POST":
+        node = node_by_code(request.form.get("grid_code", ""))
+        if node is None or node not in communities:
+            abort(403)
+        try:
+            starts = parse_iso(request.form.get("starts_at", ""))
+            orgs = meeting_services.orgs_by_name(request.form.getlist("invited"))
+        except (ValueError, ApiError):
+            flash(_("Not a valid date and time."), "error")
+            return redirect(url_for("console.meetings"))
+        meeting = Meeting(title=request.form.get("title") or _("Joint meeting"), grid_node_id=node.id,
+                          node_path=node.path, starts_at=starts, place=request.form.get("place", ""),
+                          invited_org_ids=[o.id for o in orgs], agenda=meeting_services.draft_agenda(node),
+                          attendance=[], decisions=[], created_by_id=current_user.id, created_at=utcnow())
+        db.session.add(meeting)
+        db.session.commit()
+        return redirect(url_for("console.meeting", meeting_id=meeting.id))
+    rows = db.session.execute(select(Meeting).where(scope.path_filter(Meeting.node_path))
+                              .order_by(Meeting.starts_at.desc())).unique().scalars().all()
+    orgs = db.session.execute(select(Org).order_by(Org.name)).scalars().all()
+    return render_template("console/meetings.html", meetings=rows, communities=communities, orgs=orgs)
+
+
+@bp.route("/meetings/<int:meeting_id>", methods=["GET", "POST"])
+@staff_required
+def meeting(meeting_id):
+    """The agenda from the lists; record attendance, notes and dispatch decisions."""
+    from app.accounts.models import Org
+    from app.lists.models import Resource
+    from app.meetings import services as meeting_services
+    from app.meetings.models import Meeting
+
+    item = db.session.get(Meeting, meeting_id)
+    scope = scope_for(current_user)
+    if item is None or not scope.covers_path(item.node_path):
+        abort(404)
+    if request.method == "POST":
+        if not scope.covers_path(item.node_path, "committee"):
+            abort(403)
+        decisions = []
+        if request.form.get("dispatch"):
+            decisions.append({"dispatch": request.form["dispatch"], "partner": request.form.get("partner"),
+                              "resource": request.form.get("resource") or None})
+        try:
+            meeting_services.record_meeting(item, current_user, request.form.getlist("attendance"),
+                                            request.form.get("notes", item.notes or ""), decisions)
+            db.session.commit()
+            flash(_("Done."))
+        except ApiError as exc:
+            db.session.rollback()
+            detail = "; ".join(m for msgs in (exc.fields or {}).values() for m in msgs)
+            flash(f"{exc.message or ''} {detail}".strip(), "error")
+        return redirect(url_for("console.meeting", meeting_id=meeting_id))
+    orgs = db.session.execute(select(Org).order_by(Org.name)).scalars().all()
+    invited = {o.id for o in orgs if o.id in (item.invited_org_ids or [])}
+    resources = db.session.execute(select(Resource).where(
+        Resource.node_path.like(item.node_path + "%"))).unique().scalars().all()
+    return render_template("console/meeting.html", meeting=item, orgs=orgs, invited=invited,
+                           resources=resources)
+
+
+@bp.route("/notices", methods=["GET", "POST"])
+@staff_required
+def notices():
+    """Publish a notice to a subtree; see how many captains have relayed each."""
+    from app.notices.models import Notice, NoticeRelay
+
+    scope = scope_for(current_user)
+    if request.method == "POST":
+        node = node_by_code(request.form.get("grid_code", ""))
+        if node is None or not scope.covers_path(node.path, "branch") or scope.is_admin and not scope.staff:
+            abort(403)
+        title, body = request.form.get("title", "").strip(), request.form.get("body", "").strip()
+        if not title or not body:
+            flash(_("This field is required."), "error")
+            return redirect(url_for("console.notices"))
+        expires = request.form.get("expires_at")
+        db.session.add(Notice(title=title[:200], body=body[:10000], grid_node_id=node.id,
+                              node_path=node.path, public=bool(request.form.get("public")),
+                              expires_at=parse_iso(expires + "T23:59:59") if expires else None,
+                              created_by_id=current_user.id, created_at=utcnow()))
+        db.session.commit()
+        flash(_("Done."))
+        return redirect(url_for("console.notices"))
+    rows = db.session.execute(select(Notice).where(scope.path_filter(Notice.node_path))
+                              .order_by(Notice.id.desc()).limit(100)).unique().scalars().all()
+    relayed = dict(db.session.execute(select(NoticeRelay.notice_id, func.count()).where(
+        NoticeRelay.notice_id.in_([n.id for n in rows] or [0])).group_by(NoticeRelay.notice_id)).all())
+    return render_template("console/notices.html", notices=rows, relayed=relayed, nodes=_my_nodes())
+
+
+@bp.get("/notices/<int:notice_id>")
+@staff_required
+def notice(notice_id):
+    from app.notices.models import Notice, NoticeRelay
+    from app.accounts.models import RoleAssignment, User
+
+    item = db.session.get(Notice, notice_id)
+    if item is None or not scope_for(current_user).covers_path(item.node_path):
+        abort(404)
+    captains = db.session.execute(
+        select(User, GridNode).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .join(GridNode, GridNode.id == RoleAssignment.grid_node_id)
+        .where(RoleAssignment.role == "captain", GridNode.path.like(item.node_path + "%"))
+        .order_by(GridNode.code)).all()
+    done = {(r.user_id, r.grid_node_id): r.at for r in db.session.execute(
+        select(NoticeRelay).where(NoticeRelay.notice_id == item.id)).scalars()}
+    rows = [(u, n, done.get((u.id, n.id))) for u, n in captains]
+    return render_template("console/notice.html", notice=item, rows=rows)

@@ -1,6 +1,6 @@
 """Service activities (服务活动): residents sign up, attendance is recorded afterwards, and
 volunteers present are completed through the volunteer-signup workflow (which awards points)."""
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select, update
@@ -108,3 +108,22 @@ def attendance(args, post_id):
     db.session.flush()
     return jsonify({"post": post.id, "residents_served": post.residents_served,
                     "held_at": isoformat(post.held_at), "claims": outcome})
+
+
+@blp.route("/public", methods=["GET"])
+@limiter.limit("60/minute")
+def public_activities():
+    """Upcoming activities residents of a building may sign up for without an account."""
+    from app.grid.services import node_by_code
+    from app.volunteering.services import serialize
+
+    node = node_by_code(request.args.get("grid_code", ""))
+    if node is None or node.level != "building":
+        raise ApiError(404)
+    rows = db.session.execute(select(Post).where(
+        Post.kind == "activity", Post.public_signup.is_(True), Post.open.is_(True),
+        Post.ends_at > utcnow(), Post.grid_node_id.in_(node.ancestor_ids))
+        .order_by(Post.starts_at).limit(20)).unique().scalars().all()
+    fields_shown = ("id", "title", "description", "place", "starts_at", "ends_at", "grid_name",
+                    "resident_capacity", "residents_signed")
+    return jsonify({"items": [{k: v for k, v in serialize(p).items() if k in fields_shown} for p in rows]})

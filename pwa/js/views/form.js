@@ -61,11 +61,12 @@ export async function formView(ctx, slug, { publicCode = null, fix = null } = {}
   });
   if (publicCode && navigator.onLine) loadSimilar(publicCode, similar).catch(() => {});
   const board = publicCode ? await publicNotices(publicCode) : null;
+  const events = publicCode && navigator.onLine ? await publicActivities(publicCode) : null;
   return h('section', {},
     h('h2', {}, publicCode ? t('public_title') : pick(definition.title)),
     publicCode ? h('p', { class: 'help' }, t('anonymous_note')) : null,
     definition.description ? h('p', { class: 'help' }, pick(definition.description)) : null,
-    board, similar, form);
+    board, events, similar, form);
 }
 
 function prefill(form, definition, data) {
@@ -107,6 +108,36 @@ async function publicNotices(code) {
   if (!notices || !notices.items.length) return null;
   return h('div', { class: 'card notices' }, h('h3', {}, t('notices')),
     h('ul', { class: 'list' }, notices.items.map((n) => h('li', {}, h('strong', {}, n.title), h('p', {}, n.body)))));
+}
+
+// Activities residents may join without an account (online only: places are counted live).
+async function publicActivities(code) {
+  let list;
+  try {
+    list = await api(`/posts/public?grid_code=${encodeURIComponent(code)}`, { token: null });
+  } catch (err) { return null; }
+  if (!list.items.length) return null;
+  return h('div', { class: 'card activities' }, h('h3', {}, t('activities')),
+    h('ul', { class: 'list' }, list.items.map((a) => {
+      const status = h('div', { class: 'notice', role: 'status' });
+      const signup = h('form', { class: 'tx-form', dataset: { activity: a.id } },
+        h('label', { class: 'label' }, t('your_name'), h('input', { name: 'name', required: true, maxlength: 50 })),
+        h('label', { class: 'label' }, t('your_phone'), h('input', { name: 'phone', type: 'tel', required: true })),
+        h('button', { type: 'submit', class: 'primary' }, t('sign_up')), status);
+      signup.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        if (!navigator.onLine) { status.textContent = t('online_only'); return; }
+        try {
+          await api(`/posts/${a.id}/residents`, { method: 'POST', token: null,
+            body: { name: signup.name.value.trim(), phone: signup.phone.value.trim() } });
+          status.textContent = t('signed_up');
+          signup.querySelector('button').disabled = true;
+        } catch (err) { status.textContent = err.message; }
+      });
+      return h('li', {}, h('strong', {}, a.title), h('div', { class: 'help' },
+        `${a.starts_at.slice(0, 16).replace('T', ' ')} · ${a.place || a.grid_name} · `,
+        t('places_left', { n: Math.max(a.resident_capacity - a.residents_signed, 0) })), signup);
+    })));
 }
 
 async function loadSimilar(code, box) {
