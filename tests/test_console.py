@@ -216,3 +216,24 @@ def test_meetings_and_notices_pages(console, login, people):
     login("captain").post("/api/v1/notices/1/relay")
     html = branch.get("/admin/notices/1").get_data(as_text=True)
     assert html.count("尚未转达") == 1
+
+
+def test_activity_from_console_sign_up_to_attendance(console, login, anon, people):
+    from tests.conftest import new_uuid
+
+    client, token = console("committee")
+    r = client.post("/admin/activities", data={
+        "csrf_token": token, "title": "中医义诊", "grid_code": "C1", "place": "社区广场",
+        "starts_at": "2030-06-27T09:00", "ends_at": "2030-06-27T12:00", "capacity": "2",
+        "resident_capacity": "20", "partner": "三水医院", "public_signup": "1"})
+    assert r.status_code == 302
+    post = anon.get("/api/v1/posts/public?grid_code=B1").get_json()["items"][0]
+    anon.post(f"/api/v1/posts/{post['id']}/residents", json={"name": "陈阿姨", "phone": "13912345678"})
+    claim = login("volunteer").post("/api/v1/submissions", json={
+        "uuid": new_uuid(), "form": "volunteer-signup", "grid_code": "C1", "data": {"post": post["id"]}}).get_json()
+    page = client.get("/admin/activities").get_data(as_text=True)
+    assert "陈阿姨" in page and "中医义诊" in page
+    client.post(f"/admin/activities/{post['id']}/attendance", data={
+        "csrf_token": token, "present": [str(claim["id"])], "residents_served": "41"})
+    assert login("volunteer").get("/api/v1/points/me").get_json()["total"] == 10
+    assert login("committee").get("/api/v1/stats?grid_code=C1").get_json()["residents_served"] == 41

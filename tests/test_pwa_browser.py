@@ -346,3 +346,22 @@ def test_resident_signs_up_for_an_activity_from_the_qr_page(phone, live_server, 
     card.locator("button").click()
     expect(card.locator(".notice")).to_have_text("报名成功！")
     shot(page, "public-activity")
+
+
+def test_partner_sees_meeting_decisions_in_the_app(phone, live_server, people):
+    base = live_server
+    captain, committee = token_for(base, "captain"), token_for(base, "committee")
+    need = requests.post(f"{base}/api/v1/submissions", headers={"Authorization": f"Bearer {captain}"}, json={
+        "uuid": new_uuid(), "form": "need", "grid_code": "B1",
+        "data": {"category": "utilities", "description": "燃气管道老化", "urgency": "urgent"}}).json()
+    meeting = requests.post(f"{base}/api/v1/meetings", headers={"Authorization": f"Bearer {committee}"}, json={
+        "grid_code": "C1", "starts_at": "2026-03-10T02:00:00Z", "place": "党群服务中心",
+        "invited": ["三水燃气公司"]}).json()
+    requests.post(f"{base}/api/v1/meetings/{meeting['id']}/record", headers={"Authorization": f"Bearer {committee}"},
+                  json={"attendance": ["三水燃气公司"], "decisions": [{"dispatch": need["id"], "partner": "三水燃气公司"}]})
+    page = phone.new_page()
+    sign_in(page, base, "partner")
+    page.goto(f"{base}/app/meetings")
+    card = page.locator(f"[data-meeting='{meeting['id']}']")
+    expect(card).to_contain_text("党群服务中心")
+    expect(card.locator(f"a[href='/app/item/{need['id']}']")).to_be_visible()

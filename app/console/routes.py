@@ -559,3 +559,79 @@ def notice(notice_id):
         select(NoticeRelay).where(NoticeRelay.notice_id == item.id)).scalars()}
     rows = [(u, n, done.get((u.id, n.id))) for u, n in captains]
     return render_template("console/notice.html", notice=item, rows=rows)
+
+
+@bp.route("/activities", methods=["GET", "POST"])
+@staff_required
+def activities():
+    """Service activities: create one (a post with a public face), see sign-ups, record attendance."""
+    from app.volunteering.models import ActivitySignup, Post
+
+    scope = scope_for(current_user)
+    if request.method == "POST":
+        node = node_by_code(request.form.get("grid_code", ""))
+        if node is None or not scope.covers_path(node.path, "branch") or (scope.is_admin and not scope.staff):
+            abort(403)
+        try:
+            starts = parse_iso(request.form["starts_at"])
+            ends = parse_iso(request.form["ends_at"])
+            capacity = int(request.form.get("capacity") or 1)
+            residents = int(request.form.get("resident_capacity") or 0) or None
+        except (KeyError, ValueError):
+            flash(_("Not a valid date and time."), "error")
+            return redirect(url_for("console.activities"))
+        if ends <= starts or capacity < 1:
+            flash(_("Must be after starts_at."), "error")
+            return redirect(url_for("console.activities"))
+        org = accounts.get_or_create_org(request.form["partner"].strip()) if request.form.get("partner") else None
+        db.session.add(Post(title=request.form.get("title", "").strip()[:200] or _("Activity"),
+                            description=request.form.get("description", ""), grid_node_id=node.id,
+                            node_path=node.path, kind="activity", capacity=capacity, starts_at=starts,
+                            ends_at=ends, place=request.form.get("place", "")[:200],
+                            public_signup=bool(request.form.get("public_signup")),
+                            resident_capacity=residents, partner_org_id=org.id if org else None,
+                            created_by_id=current_user.id, created_at=utcnow()))
+        db.session.commit()
+        flash(_("Done."))
+        return redirect(url_for("console.activities"))
+    rows = db.session.execute(select(Post).where(Post.kind == "activity", scope.path_filter(Post.node_path))
+                              .order_by(Post.starts_at.desc()).limit(100)).unique().scalars().all()
+    signups = {}
+    for row in db.session.execute(select(ActivitySignup).where(
+            ActivitySignup.post_id.in_([p.id for p in rows] or [0])).order_by(ActivitySignup.id)).scalars():
+        signups.setdefault(row.post_id, []).append(row)
+    claims = {}
+    for sub in db.session.execute(select(Submission).where(
+            Submission.post_id.in_([p.id for p in rows] or [0]),
+            Submission.state.in_(("claimed", "confirmed", "completed", "no_show")))).unique().scalars():
+        claims.setdefault(sub.post_id, []).append(sub)
+    return render_template("console/activities.html", activities=rows, signups=signups, claims=claims,
+                           nodes=_my_nodes())
+
+
+@bp.post("/activities/<int:post_id>/attendance")
+@staff_required
+def activity_attendance(post_id):
+    from app.volunteering.models import Post
+
+    post = db.session.get(Post, post_id)
+    if post is None or not scope_for(current_user).covers_path(post.node_path, "branch"):
+        abort(404)
+    present = {as_id(v) for v in request.form.getlist("present")}
+    try:
+        for claim in db.session.execute(select(Submission).where(
+                Submission.post_id == post.id, Submission.state.in_(("claimed", "confirmed")))).unique().scalars():
+            if claim.id in present:
+                if claim.state == "claimed":
+                    apply_transition(claim, "confirm", current_user)
+                apply_transition(claim, "complete", current_user)
+            elif claim.state == "confirmed":
+                apply_transition(claim, "no_show", current_user)
+        post.residents_served = request.form.get("residents_served", type=int) or 0
+        post.held_at = post.held_at or utcnow()
+        db.session.commit()
+        flash(_("Done."))
+    except ApiError as exc:
+        db.session.rollback()
+        flash(str(exc.message or _("This action is not available.")), "error")
+    return redirect(url_for("console.activities"))

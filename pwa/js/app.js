@@ -8,7 +8,7 @@ import { formView } from './views/form.js';
 import { fixView, homeView, outboxPanel } from './views/home.js';
 import { detailView, inboxView } from './views/inbox.js';
 import { loginView } from './views/login.js';
-import { pointsView, postsView, trackView } from './views/posts.js';
+import { meetingsView, pointsView, postsView, trackView } from './views/posts.js';
 
 const main = document.getElementById('main');
 const countEl = document.querySelector('[data-testid="outbox-count"]');
@@ -43,6 +43,7 @@ async function render() {
   else if (parts[0] === 'item' && parts[1]) view = await detailView(ctx, parts[1]);
   else if (parts[0] === 'posts') view = await postsView(ctx);
   else if (parts[0] === 'points') view = await pointsView(ctx);
+  else if (parts[0] === 'meetings') view = await meetingsView(ctx);
   else if (parts[0] === 'outbox') view = await outboxPanel(ctx);
   else if (parts[0] === 'fix' && parts[1]) view = await fixView(ctx, parts[1], formView);
   else view = await homeView(ctx);

@@ -18,7 +18,9 @@ export async function homeView(ctx) {
         h('span', { class: 'badge', 'data-testid': 'inbox-count' }, inbox ? inbox.items.length : 0)),
       formLinks,
       h('a', { class: 'tile', href: '/app/posts', 'data-link': true }, t('posts')),
-      h('a', { class: 'tile', href: '/app/points', 'data-link': true }, t('points'))),
+      h('a', { class: 'tile', href: '/app/points', 'data-link': true }, t('points')),
+      (me.roles || []).some((r) => ['partner', 'committee', 'branch'].includes(r.role))
+        ? h('a', { class: 'tile', href: '/app/meetings', 'data-link': true }, t('meetings')) : null),
     await noticesPanel(ctx),
     await outboxPanel(ctx));
 }

@@ -39,6 +39,18 @@ export async function pointsView(ctx) {
     h('ul', { class: 'list' }, (points ? points.entries : []).map((e) => h('li', {}, `+${e.points} · ${e.reason} · ${e.at.slice(0, 10)}`))));
 }
 
+// Joint meetings: partners see those they are invited to and the decisions for their unit.
+export async function meetingsView(ctx) {
+  let meetings = await cached(ctx.session, 'meetings');
+  if (navigator.onLine) meetings = await api('/meetings').catch(() => meetings);
+  const list = meetings ? meetings.items : [];
+  if (!list.length) return h('section', {}, h('h2', {}, t('meetings')), h('p', { class: 'card' }, t('no_meetings')));
+  return h('section', {}, h('h2', {}, t('meetings')), h('ul', { class: 'list' }, list.map((m) => h('li', { class: 'card', dataset: { meeting: m.id } },
+    h('strong', {}, m.title), h('div', { class: 'help' }, `${m.starts_at.slice(0, 16).replace('T', ' ')} · ${m.place} · ${m.grid_name}`),
+    m.decisions.length ? h('div', {}, h('div', {}, t('decisions')), h('ul', {}, m.decisions.map((d) =>
+      h('li', {}, h('a', { href: `/app/item/${d.dispatch}`, 'data-link': true }, `#${d.dispatch}`), ` → ${d.partner || ''}`)))) : null))));
+}
+
 export async function trackView(ctx, code) {
   try {
     const res = await api(`/track/${encodeURIComponent(code)}`, { token: null });
