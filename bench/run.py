@@ -110,7 +110,7 @@ def start_server(url: str):
         try:
             if requests.get(base + "/healthz", timeout=1).ok:
                 return proc, base
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     raise RuntimeError("server did not start")
 

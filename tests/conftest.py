@@ -359,7 +359,7 @@ def gunicorn_server(app):
         try:
             if requests.get(url + "/healthz", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
             proc.kill()

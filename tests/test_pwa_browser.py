@@ -68,7 +68,7 @@ def sign_in(page, base, username="captain"):
 
 
 def wait_for_worker(page):
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
 
 
 def fill_letter(page, base, text):
