@@ -71,3 +71,32 @@ def test_csv_upload_preview_then_confirm(browser, live_server, people, tmp_path)
     assert r.status_code == 200
     assert r.json()["user"]["roles"][0]["grid_code"] == "B2"
     context.close()
+
+
+def test_field_list_and_workflow_editor_without_json(browser, live_server, people):  # noqa: F811
+    context = _desk(browser)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/admin/forms/need")
+    rows = page.locator("#field-list li")
+    expect(rows.first).to_have_attribute("data-name", "category")
+    page.locator("#field-list li[data-name='household'] [data-role=remove]").click()
+    page.locator("#field-list li[data-name='urgency'] [data-role=up]").click()
+    page.locator("#field-list li[data-name='description'] [data-role=required]").uncheck()
+    expect(page.get_by_test_id("preview").locator("input[name=household]")).to_have_count(0)
+    escalate = page.locator("#transition-editor tr[data-transition='escalate:at_captain']")
+    escalate.locator("input[data-role=captain]").uncheck()
+    page.locator("#transition-editor tr[data-timer='0'] input[data-role=after]").fill("24h")
+    page.locator("#transition-editor tr[data-timer='0'] input[data-role=after]").dispatch_event("change")
+    shot(page, "console-workflow-editor")
+    page.click("#publish")
+    expect(page.locator(".flash")).to_contain_text("已发布第 2 版")
+    token = token_for(live_server, "committee")
+    form = requests.get(f"{live_server}/api/v1/forms/need", headers={"Authorization": f"Bearer {token}"}).json()
+    names = [f["name"] for f in form["fields"]]
+    assert "household" not in names and names.index("urgency") < names.index("households_affected")
+    assert not next(f for f in form["fields"] if f["name"] == "description")["required"]
+    esc = next(t for t in form["workflow"]["transitions"] if t["name"] == "escalate" and t["from"] == ["at_captain"])
+    assert esc["roles"] == ["branch"]
+    assert form["workflow"]["timers"][0]["after"] == "24h"
+    context.close()
