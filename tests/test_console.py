@@ -237,3 +237,18 @@ def test_activity_from_console_sign_up_to_attendance(console, login, anon, peopl
         "csrf_token": token, "present": [str(claim["id"])], "residents_served": "41"})
     assert login("volunteer").get("/api/v1/points/me").get_json()["total"] == 10
     assert login("committee").get("/api/v1/stats?grid_code=C1").get_json()["residents_served"] == 41
+
+
+def test_notice_with_photo_from_console(console, anon, people):
+    from PIL import Image
+
+    raw = io.BytesIO()
+    Image.new("RGB", (20, 20), (200, 0, 0)).save(raw, "JPEG")
+    client, token = console("committee")
+    r = client.post("/admin/notices", data={"csrf_token": token, "grid_code": "C1", "title": "义诊",
+                                            "body": "周六义诊", "public": "1",
+                                            "photo": (io.BytesIO(raw.getvalue()), "a.jpg")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    notice_id = anon.get("/api/v1/notices/public?grid_code=B1").get_json()["items"][0]["id"]
+    assert anon.get(f"/api/v1/notices/{notice_id}/photo").mimetype == "image/jpeg"

@@ -48,3 +48,25 @@ def test_relay_queued_offline_arrives_through_sync(login, people):
     assert [r["status"] for r in results] == ["applied", "not_found"]
     status = login("branch").get(f"/api/v1/notices/{notice['id']}/relays").get_json()
     assert status["relayed"] == 1
+
+
+def test_notice_with_a_photo(login, anon, people):
+    import io
+
+    from PIL import Image
+
+    raw = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 200, 10)).save(raw, "PNG")
+    branch = login("branch")
+    upload = branch.client.post("/api/v1/uploads", data={"file": (io.BytesIO(raw.getvalue()), "n.png")},
+                                headers={"Authorization": f"Bearer {branch.token}"},
+                                content_type="multipart/form-data").get_json()
+    assert _publish(branch, photo="no-such-upload").status_code == 422
+    public = _publish(branch, photo=upload["id"]).get_json()
+    private = _publish(branch, title="内部", photo=upload["id"], public=False).get_json()
+    assert anon.get(f"/api/v1/notices/{public['id']}/photo").mimetype == "image/png"
+    assert anon.get(f"/api/v1/notices/{private['id']}/photo").status_code == 404
+    assert login("captain").get(f"/api/v1/notices/{private['id']}/photo").status_code == 200
+    assert login("captain4").get(f"/api/v1/notices/{private['id']}/photo").status_code == 404
+    items = anon.get("/api/v1/notices/public?grid_code=B1").get_json()["items"]
+    assert items[0]["photo"] is True

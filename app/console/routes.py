@@ -527,7 +527,19 @@ def notices():
             flash(_("This field is required."), "error")
             return redirect(url_for("console.notices"))
         expires = request.form.get("expires_at")
+        photo_id = None
+        upload = request.files.get("photo")
+        if upload and upload.filename:
+            from app.uploads.services import store_image
+            request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + 64 * 1024
+            try:
+                photo_id = store_image(upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1),
+                                       current_user).id
+            except ApiError as exc:
+                flash(str(exc.message), "error")
+                return redirect(url_for("console.notices"))
         db.session.add(Notice(title=title[:200], body=body[:10000], grid_node_id=node.id,
+                              photo_id=photo_id,
                               node_path=node.path, public=bool(request.form.get("public")),
                               expires_at=parse_iso(expires + "T23:59:59") if expires else None,
                               created_by_id=current_user.id, created_at=utcnow()))

@@ -54,6 +54,11 @@ def publish(args):
     scope = scope_for(user)
     if not any(node.path.startswith(p) for r, p in scope.staff if r in ("branch", "committee")):
         raise ApiError(403, _("Only the branch or committee of this node may publish notices."))
+    if args.get("photo"):
+        from app.uploads.models import Upload
+        upload = db.session.get(Upload, args["photo"])
+        if upload is None or (upload.owner_id not in (None, user.id)):
+            raise ApiError(422, fields={"photo": [_("Unknown photo; upload it first.")]})
     notice = Notice(title=args["title"].strip(), body=args["body"], grid_node_id=node.id,
                     node_path=node.path, expires_at=args.get("expires_at"), public=args["public"],
                     photo_id=args.get("photo") or None, created_by_id=user.id, created_at=utcnow())
@@ -91,7 +96,7 @@ def public_notices():
     rows = db.session.execute(select(Notice).where(
         Notice.grid_node_id.in_(node.ancestor_ids), Notice.public.is_(True), _current())
         .order_by(Notice.id.desc()).limit(20)).unique().scalars().all()
-    return jsonify({"items": [{"id": n.id, "title": n.title, "body": n.body,
+    return jsonify({"items": [{"id": n.id, "title": n.title, "body": n.body, "photo": bool(n.photo_id),
                                "created_at": isoformat(n.created_at)} for n in rows]})
 
 
@@ -124,3 +129,26 @@ def relays(notice_id):
     return jsonify({"notice": serialize(notice), "items": items,
                     "relayed": sum(1 for i in items if i["relayed_at"]),
                     "waiting": sum(1 for i in items if not i["relayed_at"])})
+
+
+@blp.route("/<int:notice_id>/photo", methods=["GET"])
+def photo(notice_id):
+    """The notice's photo: for anyone when the notice is public, else for those who see it."""
+    from flask import Response
+
+    from app.core.security import optional_user
+    from app.uploads.models import Upload
+    from app.uploads.storage import get_storage
+
+    notice = notice_or_404(notice_id)
+    if not notice.public:
+        user = optional_user()
+        nodes = [r.node for r in user.roles if r.node is not None] if user else []
+        if not any(n.path.startswith(notice.node_path) or notice.node_path.startswith(n.path)
+                   for n in nodes):
+            raise ApiError(404)
+    upload = db.session.get(Upload, notice.photo_id) if notice.photo_id else None
+    data = get_storage().load(upload.id) if upload else None
+    if data is None:
+        raise ApiError(404)
+    return Response(data, mimetype=upload.content_type, headers={"Cache-Control": "max-age=86400"})

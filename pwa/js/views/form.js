@@ -107,7 +107,8 @@ async function publicNotices(code) {
   if (!notices) notices = (await cacheGet(PUBLIC, `notices:${code}`))?.value;
   if (!notices || !notices.items.length) return null;
   return h('div', { class: 'card notices' }, h('h3', {}, t('notices')),
-    h('ul', { class: 'list' }, notices.items.map((n) => h('li', {}, h('strong', {}, n.title), h('p', {}, n.body)))));
+    h('ul', { class: 'list' }, notices.items.map((n) => h('li', {}, h('strong', {}, n.title), h('p', {}, n.body),
+      n.photo ? h('img', { class: 'notice-photo', alt: '', src: `/api/v1/notices/${n.id}/photo` }) : null))));
 }
 
 // Activities residents may join without an account (online only: places are counted live).

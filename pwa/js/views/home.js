@@ -35,7 +35,7 @@ async function noticesPanel(ctx) {
   const isCaptain = (ctx.session.me.roles || []).some((r) => r.role === 'captain');
   return h('div', { class: 'card notices' }, h('h3', {}, t('notices')),
     h('ul', { class: 'list' }, list.map((n) => h('li', { class: 'notice-item', dataset: { notice: n.id } },
-      h('strong', {}, n.title), h('p', {}, n.body),
+      h('strong', {}, n.title), h('p', {}, n.body), n.photo ? noticePhoto(ctx, n.id) : null,
       isCaptain ? (n.relayed || queued.has(n.id)
         ? h('span', { class: 'badge', 'data-testid': 'relayed' }, t('relayed'))
         : h('button', { type: 'button', 'data-testid': 'relay', onclick: async () => {
@@ -91,4 +91,15 @@ export async function fixView(ctx, key, formView) {
     showErrors(view.querySelector('form'), errors);
   }
   return view;
+}
+
+// The photo comes with the bearer token (an <img> cannot send it), so through a blob URL.
+function noticePhoto(ctx, id) {
+  const img = h('img', { class: 'notice-photo', alt: '' });
+  if (navigator.onLine) {
+    fetch(`/api/v1/notices/${id}/photo`, { headers: { Authorization: `Bearer ${ctx.session.token}` } })
+      .then((r) => (r.ok ? r.blob() : null)).then((blob) => { if (blob) img.src = URL.createObjectURL(blob); })
+      .catch(() => {});
+  }
+  return img;
 }
