@@ -3,8 +3,8 @@
 Set TEST_DATABASE_URL=postgresql+psycopg://... to run the whole suite on PostgreSQL.
 """
 import os
-
 import threading
+import time
 import uuid as uuidlib
 from datetime import datetime, timedelta
 
@@ -268,11 +268,22 @@ class Faults:
 
     def __init__(self, app):
         self.app = app
+        self.in_flight = 0
+        self.lock = threading.Lock()
         self.down = False
         self.lose = {}  # path → how many more responses to lose
         self.lost = []
 
     def __call__(self, environ, start_response):
+        with self.lock:
+            self.in_flight += 1
+        try:
+            return list(self._serve(environ, start_response))
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _serve(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if self.down and (path.startswith("/api/") or path == "/healthz"):
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
@@ -307,6 +318,10 @@ def live_server(app, faults):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+    # Let requests still being handled finish before the next test empties the database.
+    deadline = time.monotonic() + 10
+    while faults.in_flight and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting on a condition, bounded
 
 
 

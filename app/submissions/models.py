@@ -55,6 +55,8 @@ class Submission(db.Model):
         Index("ix_submissions_form_state", "form_id", "state", "id"),
         Index("ix_submissions_path_id", "node_path", "id"),
         Index("ix_submissions_tier_path", "tier", "node_path"),
+        # The inbox walks one tier in waiting order and stops after a page.
+        Index("ix_submissions_tier_since", "tier", "state_since", "id"),
         Index("ix_submissions_state_since", "state", "state_since"),
         Index("ix_submissions_submitter", "submitter_id", "id"),
         Index("ix_submissions_partner", "partner_org_id", "id"),

@@ -136,8 +136,8 @@ def transition(args, ident):
     return jsonify(services.serialize(sub, user, detail=True))
 
 
-def inbox_filter(user):
-    """Submissions waiting at a tier the caller holds, within that role's subtree."""
+def inbox_clauses(user) -> list:
+    """One filter per role: submissions waiting at a tier the caller holds, in that subtree."""
     scope = scope_for(user)
     clauses = [and_(Submission.tier == role, Submission.node_path.like(path + "%"))
                for role, path in scope.staff]
@@ -145,15 +145,19 @@ def inbox_filter(user):
         clauses.append(and_(Submission.tier == "partner",
                             Submission.partner_org_id.in_(scope.org_ids)))
     clauses.append(and_(Submission.tier == "submitter", Submission.submitter_id == user.id))
-    return or_(*clauses)
+    return clauses
 
 
 @blp.route("/inbox", methods=["GET"])
 def inbox():
-    """Submissions waiting for an action the caller may take, oldest first."""
+    """Submissions waiting for an action the caller may take, oldest first.
+
+    One query per role, each walking the (tier, state_since, id) index in order and stopping
+    after a page, merged here: an OR of the roles would make the database sort every waiting
+    row of the tier instead (measured: 116 ms against 0.5 ms at a million rows)."""
     user = require_user()
     limit = _limit_arg()
-    query = _filtered(user, select(Submission).where(inbox_filter(user)))
+    after = None
     if request.args.get("cursor"):
         since, last_id = _decode(request.args["cursor"], 2)
         try:
@@ -162,11 +166,17 @@ def inbox():
             raise ApiError(422, fields={"cursor": [_("Not a valid cursor.")]}) from None
         if as_id(last_id) is None:
             raise ApiError(422, fields={"cursor": [_("Not a valid cursor.")]})
-        query = query.where(or_(Submission.state_since > since_at,
-                                and_(Submission.state_since == since_at,
-                                     Submission.id > int(last_id))))
-    rows = db.session.execute(query.order_by(Submission.state_since, Submission.id)
-                              .limit(limit + 1)).unique().scalars().all()
+        after = or_(Submission.state_since > since_at,
+                    and_(Submission.state_since == since_at, Submission.id > as_id(last_id)))
+    found: dict[int, Submission] = {}
+    for clause in inbox_clauses(user):
+        query = _filtered(user, select(Submission).where(clause))
+        if after is not None:
+            query = query.where(after)
+        for sub in db.session.execute(query.order_by(Submission.state_since, Submission.id)
+                                      .limit(limit + 1)).unique().scalars():
+            found[sub.id] = sub
+    rows = sorted(found.values(), key=lambda s: (s.state_since, s.id))[:limit + 1]
     more = len(rows) > limit
     rows = rows[:limit]
     items = []
