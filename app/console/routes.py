@@ -556,21 +556,14 @@ def notices():
 @bp.get("/notices/<int:notice_id>")
 @staff_required
 def notice(notice_id):
-    from app.notices.models import Notice, NoticeRelay
-    from app.accounts.models import RoleAssignment, User
+    from app.notices.models import Notice
 
     item = db.session.get(Notice, notice_id)
     if item is None or not scope_for(current_user).covers_path(item.node_path):
         abort(404)
-    captains = db.session.execute(
-        select(User, GridNode).join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .join(GridNode, GridNode.id == RoleAssignment.grid_node_id)
-        .where(RoleAssignment.role == "captain", GridNode.path.like(item.node_path + "%"))
-        .order_by(GridNode.code)).all()
-    done = {(r.user_id, r.grid_node_id): r.at for r in db.session.execute(
-        select(NoticeRelay).where(NoticeRelay.notice_id == item.id)).scalars()}
-    rows = [(u, n, done.get((u.id, n.id))) for u, n in captains]
-    return render_template("console/notice.html", notice=item, rows=rows)
+    from app.notices.services import relay_status
+
+    return render_template("console/notice.html", notice=item, rows=relay_status(item))
 
 
 @bp.route("/activities", methods=["GET", "POST"])
@@ -629,18 +622,11 @@ def activity_attendance(post_id):
     post = db.session.get(Post, post_id)
     if post is None or not scope_for(current_user).covers_path(post.node_path, "branch"):
         abort(404)
-    present = {as_id(v) for v in request.form.getlist("present")}
+    from app.volunteering.activities import record_attendance
+
+    present = {as_id(v) for v in request.form.getlist("present")} - {None}
     try:
-        for claim in db.session.execute(select(Submission).where(
-                Submission.post_id == post.id, Submission.state.in_(("claimed", "confirmed")))).unique().scalars():
-            if claim.id in present:
-                if claim.state == "claimed":
-                    apply_transition(claim, "confirm", current_user)
-                apply_transition(claim, "complete", current_user)
-            elif claim.state == "confirmed":
-                apply_transition(claim, "no_show", current_user)
-        post.residents_served = request.form.get("residents_served", type=int) or 0
-        post.held_at = post.held_at or utcnow()
+        record_attendance(post, current_user, present, request.form.get("residents_served", type=int) or 0)
         db.session.commit()
         flash(_("Done."))
     except ApiError as exc:

@@ -5,16 +5,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
 
-from app.accounts.models import RoleAssignment, User
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
 from app.core.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db, limiter
-from app.grid.models import GridNode
 from app.grid.services import node_by_code
 from app.notices.models import Notice, NoticeRelay
-from app.notices.services import notice_or_404, relay_notice
+from app.notices.services import notice_or_404, relay_notice, relay_status
 from app.submissions.schemas import IsoDateTime
 
 blp = Blueprint("notices", __name__, url_prefix="/api/v1/notices", description="Notice board")
@@ -116,16 +114,9 @@ def relays(notice_id):
     scope = scope_for(user)
     if not scope.covers_path(notice.node_path, "branch"):
         raise ApiError(404)
-    captains = db.session.execute(
-        select(User, GridNode).join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .join(GridNode, GridNode.id == RoleAssignment.grid_node_id)
-        .where(RoleAssignment.role == "captain", GridNode.path.like(notice.node_path + "%"),
-               User.active.is_(True)).order_by(GridNode.code)).all()
-    done = {(r.user_id, r.grid_node_id): r.at for r in db.session.execute(
-        select(NoticeRelay).where(NoticeRelay.notice_id == notice.id)).scalars()}
     items = [{"username": u.username, "display_name": u.display_name, "grid_code": n.code,
-              "grid_name": n.name, "relayed_at": isoformat(done.get((u.id, n.id)))}
-             for u, n in captains]
+              "grid_name": n.name, "relayed_at": isoformat(at)}
+             for u, n, at in relay_status(notice)]
     return jsonify({"notice": serialize(notice), "items": items,
                     "relayed": sum(1 for i in items if i["relayed_at"]),
                     "waiting": sum(1 for i in items if not i["relayed_at"])})

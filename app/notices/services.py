@@ -30,3 +30,20 @@ def relay_notice(user, notice_id) -> list[str]:
         except IntegrityError:
             pass  # already relayed: confirming twice changes nothing
     return [n.code for n in buildings]
+
+
+def relay_status(notice: Notice) -> list[tuple]:
+    """Every active captain under the notice with their building and when they relayed it."""
+    from sqlalchemy import select
+
+    from app.accounts.models import RoleAssignment, User
+    from app.grid.models import GridNode
+
+    captains = db.session.execute(
+        select(User, GridNode).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .join(GridNode, GridNode.id == RoleAssignment.grid_node_id)
+        .where(RoleAssignment.role == "captain", GridNode.path.like(notice.node_path + "%"),
+               User.active.is_(True)).order_by(GridNode.code)).all()
+    done = {(r.user_id, r.grid_node_id): r.at for r in db.session.execute(
+        select(NoticeRelay).where(NoticeRelay.notice_id == notice.id)).scalars()}
+    return [(user, node, done.get((user.id, node.id))) for user, node in captains]

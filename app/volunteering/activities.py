@@ -77,16 +77,9 @@ def resident_list(post_id):
                                "at": isoformat(r.created_at)} for r in rows]})
 
 
-@blp.route("/<int:post_id>/attendance", methods=["POST"])
-@blp.arguments(AttendanceSchema)
-def attendance(args, post_id):
-    """After the activity: residents served, and which volunteers came. Those present are
-    confirmed (if needed) and completed (points); confirmed ones absent become no-shows."""
-    user = require_user()
-    post = _post_or_404(post_id)
-    if not _may_manage(user, post.node_path):
-        raise ApiError(403)
-    present = set(args["volunteers_present"])
+def record_attendance(post: Post, actor, present: set, residents_served: int) -> dict:
+    """Volunteers present are confirmed (if needed) and completed — the workflow awards their
+    points; confirmed ones absent become no-shows. Used by the API and the console."""
     claims = db.session.execute(select(Submission).where(
         Submission.post_id == post.id, Submission.state.in_(("claimed", "confirmed")))
         .order_by(Submission.id)).unique().scalars().all()
@@ -98,14 +91,27 @@ def attendance(args, post_id):
     for claim in claims:
         if claim.id in present:
             if claim.state == "claimed":
-                apply_transition(claim, "confirm", user)
-            apply_transition(claim, "complete", user)
+                apply_transition(claim, "confirm", actor)
+            apply_transition(claim, "complete", actor)
         elif claim.state == "confirmed":
-            apply_transition(claim, "no_show", user)
+            apply_transition(claim, "no_show", actor)
         outcome[claim.id] = claim.state
-    post.residents_served = args["residents_served"]
+    post.residents_served = residents_served
     post.held_at = post.held_at or utcnow()
     db.session.flush()
+    return outcome
+
+
+@blp.route("/<int:post_id>/attendance", methods=["POST"])
+@blp.arguments(AttendanceSchema)
+def attendance(args, post_id):
+    """After the activity: residents served, and which volunteers came. Those present are
+    confirmed (if needed) and completed (points); confirmed ones absent become no-shows."""
+    user = require_user()
+    post = _post_or_404(post_id)
+    if not _may_manage(user, post.node_path):
+        raise ApiError(403)
+    outcome = record_attendance(post, user, set(args["volunteers_present"]), args["residents_served"])
     return jsonify({"post": post.id, "residents_served": post.residents_served,
                     "held_at": isoformat(post.held_at), "claims": outcome})
 
