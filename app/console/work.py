@@ -1,0 +1,96 @@
+"""Console: the submissions table, a submission's detail and actions, bulk close."""
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.core.clock import parse_iso, utcnow
+from app.core.errors import ApiError
+from app.core.ids import as_id
+from app.extensions import db
+from app.forms.models import Form
+from app.grid.services import node_by_code
+from app.submissions import services as submissions
+from app.submissions.models import Submission
+from app.workflow.engine import apply_transition
+
+from .routes import bp, staff_required
+
+
+@bp.get("/submissions")
+@staff_required
+def submission_list():
+    query = submissions.visible_query(current_user).order_by(Submission.id.desc())
+    args = request.args
+    form_rows = db.session.execute(select(Form).order_by(Form.id)).scalars().all()
+    if args.get("form"):
+        query = query.join(Form, Form.id == Submission.form_id).where(Form.slug == args["form"])
+    if args.get("state"):
+        query = query.where(Submission.state == args["state"])
+    if args.get("grid_code"):
+        node = node_by_code(args["grid_code"])
+        query = query.where(Submission.node_path.like((node.path if node else "/none/") + "%"))
+    for key, newer in (("from", True), ("to", False)):
+        if args.get(key):
+            try:
+                when = parse_iso(args[key] + "T00:00:00")
+            except ValueError:
+                abort(400, _("Not a valid date and time."))
+            query = query.where(Submission.created_at >= when if newer else Submission.created_at < when)
+    if args.get("overdue"):
+        query = query.where(Submission.tier.in_(("captain", "branch", "committee")),
+                            Submission.state_since <= utcnow() - timedelta(hours=48))
+    rows = db.session.execute(query.limit(200)).unique().scalars().all()
+    return render_template("console/submissions.html", rows=rows, forms=form_rows, args=args)
+
+
+@bp.post("/submissions/close-resolved")
+@staff_required
+def bulk_close():
+    """Close many resolved items at once (a safe bulk action: no comment needed)."""
+    done = failed = 0
+    for raw in request.form.getlist("ids"):
+        if as_id(raw) is None:
+            continue
+        try:
+            sub = submissions.get_visible_or_404(current_user, raw)
+            with db.session.begin_nested():
+                apply_transition(sub, "close", current_user, expected_state="resolved")
+            done += 1
+        except ApiError:
+            failed += 1
+    db.session.commit()
+    flash(_("Closed %(done)d, skipped %(failed)d.", done=done, failed=failed))
+    return redirect(url_for("console.submission_list", state="resolved"))
+
+
+@bp.get("/submissions/<int:sub_id>")
+@staff_required
+def submission_detail(sub_id):
+    try:
+        sub = submissions.get_visible_or_404(current_user, sub_id)
+    except ApiError:
+        abort(404)
+    body = submissions.serialize(sub, current_user, detail=True)
+    labels = {f["name"]: f["label"] for f in sub.version.definition["fields"]}
+    return render_template("console/submission.html", sub=sub, body=body, labels=labels)
+
+
+@bp.post("/submissions/<int:sub_id>/act")
+@staff_required
+def submission_act(sub_id):
+    try:
+        sub = submissions.get_visible_or_404(current_user, sub_id)
+        apply_transition(sub, request.form.get("action", ""), current_user,
+                         comment=request.form.get("comment"), partner=request.form.get("partner"),
+                         expected_state=request.form.get("expected_state"),
+                         public_reply=bool(request.form.get("public_reply")))
+        db.session.commit()
+        flash(_("Done."))
+    except ApiError as exc:
+        db.session.rollback()
+        detail = "; ".join(m for msgs in (exc.fields or {}).values() for m in msgs)
+        flash(f"{exc.message or ''} {detail}".strip() or _("This action is not available."), "error")
+    return redirect(url_for("console.submission_detail", sub_id=sub_id))
