@@ -15,7 +15,7 @@ from app.grid.models import GridNode
 from app.grid.services import node_by_code
 from app.submissions.models import Submission
 
-from .routes import _my_nodes, bp, staff_required
+from .routes import _my_nodes, bp, flash_api_error, staff_required
 
 
 @bp.route("/meetings", methods=["GET", "POST"])
@@ -80,8 +80,7 @@ def meeting(meeting_id):
             flash(_("Done."))
         except ApiError as exc:
             db.session.rollback()
-            detail = "; ".join(m for msgs in (exc.fields or {}).values() for m in msgs)
-            flash(f"{exc.message or ''} {detail}".strip(), "error")
+            flash_api_error(exc)
         return redirect(url_for("console.meeting", meeting_id=meeting_id))
     orgs = db.session.execute(select(Org).order_by(Org.name)).scalars().all()
     invited = {o.id for o in orgs if o.id in (item.invited_org_ids or [])}
@@ -100,7 +99,7 @@ def notices():
     scope = scope_for(current_user)
     if request.method == "POST":
         node = node_by_code(request.form.get("grid_code", ""))
-        if node is None or not scope.covers_path(node.path, "branch") or scope.is_admin and not scope.staff:
+        if node is None or not scope.manages(node.path):
             abort(403)
         title, body = request.form.get("title", "").strip(), request.form.get("body", "").strip()
         if not title or not body:
@@ -155,7 +154,7 @@ def activities():
     scope = scope_for(current_user)
     if request.method == "POST":
         node = node_by_code(request.form.get("grid_code", ""))
-        if node is None or not scope.covers_path(node.path, "branch") or (scope.is_admin and not scope.staff):
+        if node is None or not scope.manages(node.path):
             abort(403)
         try:
             starts = parse_iso(request.form["starts_at"])
@@ -211,5 +210,5 @@ def activity_attendance(post_id):
         flash(_("Done."))
     except ApiError as exc:
         db.session.rollback()
-        flash(str(exc.message or _("This action is not available.")), "error")
+        flash_api_error(exc)
     return redirect(url_for("console.activities"))

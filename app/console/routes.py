@@ -3,7 +3,7 @@ import hmac
 from datetime import timedelta
 from functools import wraps
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -49,6 +49,12 @@ def staff_required(view):
             return redirect("/app/")
         return view(*args, **kwargs)
     return wrapper
+
+
+def flash_api_error(exc) -> None:
+    """Show an engine or validation refusal on the page, with every field's reason."""
+    detail = "; ".join(m for msgs in (exc.fields or {}).values() for m in msgs)
+    flash(f"{exc.message or ''} {detail}".strip() or _("This action is not available."), "error")
 
 
 def _admin_or_committee():

@@ -16,7 +16,7 @@ from app.submissions import services as submissions
 from app.submissions.models import Submission
 from app.workflow.engine import apply_transition
 
-from .routes import bp, staff_required
+from .routes import bp, flash_api_error, staff_required
 
 
 @bp.get("/submissions")
@@ -91,6 +91,5 @@ def submission_act(sub_id):
         flash(_("Done."))
     except ApiError as exc:
         db.session.rollback()
-        detail = "; ".join(m for msgs in (exc.fields or {}).values() for m in msgs)
-        flash(f"{exc.message or ''} {detail}".strip() or _("This action is not available."), "error")
+        flash_api_error(exc)
     return redirect(url_for("console.submission_detail", sub_id=sub_id))

@@ -30,6 +30,13 @@ class Scope:
         rank = TIER_RANK.get(min_tier, 0)
         return any(path.startswith(p) and TIER_RANK[r] >= rank for r, p in self.staff)
 
+    def manages(self, path: str, min_tier: str = "branch") -> bool:
+        """Whether the caller holds a grid role of at least min_tier over this node. Unlike
+        covers_path, an admin without a grid role does not count: admins configure, the
+        grid's own staff publish posts, notices and resources."""
+        rank = TIER_RANK[min_tier]
+        return any(path.startswith(p) and TIER_RANK[r] >= rank for r, p in self.staff)
+
     def path_filter(self, column, min_tier: str | None = None):
         """SQL filter: rows whose node path lies under one of the caller's staff nodes."""
         if self.is_admin:

@@ -46,7 +46,7 @@ def create_resource(args):
         raise ApiError(422, fields={"grid_code": [_("Unknown grid code.")]})
     own_orgs = {r.org.name: r.org for r in user.roles if r.role == "partner" and r.org}
     org_name = args.get("org")
-    if scope.covers_path(node.path, "committee") and not (scope.is_admin and not scope.staff):
+    if scope.manages(node.path, "committee"):
         if not org_name:
             raise ApiError(422, fields={"org": [_("Name the partner unit.")]})
         org = get_or_create_org(org_name.strip())

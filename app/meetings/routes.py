@@ -106,6 +106,15 @@ def _meeting_or_404(user, meeting_id) -> Meeting:
     return meeting
 
 
+def _for_committee(meeting_id):
+    """The signed-in user and the meeting, if they are its community's committee (404/403)."""
+    user = require_user()
+    meeting = _meeting_or_404(user, meeting_id)
+    if not _committee_of(user, meeting.node):
+        raise ApiError(403)
+    return user, meeting
+
+
 @blp.route("/<int:meeting_id>", methods=["GET"])
 def get_meeting(meeting_id):
     user = require_user()
@@ -118,10 +127,7 @@ def get_meeting(meeting_id):
 @blp.arguments(AgendaSchema)
 def edit_agenda(args, meeting_id):
     """Replace the agenda (the committee edits the draft)."""
-    user = require_user()
-    meeting = _meeting_or_404(user, meeting_id)
-    if not _committee_of(user, meeting.node):
-        raise ApiError(403)
+    _user, meeting = _for_committee(meeting_id)
     meeting.agenda = args["agenda"]
     return jsonify(serialize(meeting))
 
@@ -130,10 +136,7 @@ def edit_agenda(args, meeting_id):
 @blp.arguments(RecordSchema)
 def record(args, meeting_id):
     """Record attendance, notes and decisions; "dispatch need X to partner Y" dispatches it."""
-    user = require_user()
-    meeting = _meeting_or_404(user, meeting_id)
-    if not _committee_of(user, meeting.node):
-        raise ApiError(403)
+    user, meeting = _for_committee(meeting_id)
     services.orgs_by_name(args["attendance"])
     results = services.record_meeting(meeting, user, args["attendance"], args["notes"], args["decisions"])
     return jsonify(serialize(meeting) | {"results": results})

@@ -50,7 +50,7 @@ def publish(args):
     if node is None:
         raise ApiError(422, fields={"grid_code": [_("Unknown grid code.")]})
     scope = scope_for(user)
-    if not any(node.path.startswith(p) for r, p in scope.staff if r in ("branch", "committee")):
+    if not scope.manages(node.path):
         raise ApiError(403, _("Only the branch or committee of this node may publish notices."))
     if args.get("photo"):
         from app.uploads.models import Upload

@@ -47,8 +47,7 @@ class PostPatchSchema(Schema):
 
 
 def _may_manage(user, path: str) -> bool:
-    return scope_for(user).covers_path(path, "branch") and not (
-        scope_for(user).is_admin and not scope_for(user).staff)
+    return scope_for(user).manages(path, "branch")
 
 
 @blp.route("", methods=["POST"])
