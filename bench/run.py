@@ -83,7 +83,8 @@ def seed(url: str, rows: int) -> list[str]:
                 state_since=created, data={"category": "repair", "content": f"楼道灯坏了 {i}", "anonymous": True},
                 content_hash=uuid.uuid4().hex, tracking_code=uuid.uuid4().hex[:12].upper(),
                 created_at=created, updated_at=created, lock_version=1, supporters=0,
-                resolved_at=created + timedelta(hours=i % 97) if state in ("resolved", "closed") else None))
+                resolved_at=created + timedelta(hours=i % 97) if state in ("resolved", "closed") else None,
+                resolve_seconds=(i % 97) * 3600 if state in ("resolved", "closed") else None))
             if len(batch) == 5000:
                 db.session.execute(db.insert(Submission), batch)
                 db.session.commit()

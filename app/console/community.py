@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app.core.paths import under
 from app.accounts import services as accounts
 from app.core.clock import parse_iso, utcnow
 from app.core.errors import ApiError
@@ -85,7 +86,7 @@ def meeting(meeting_id):
     orgs = db.session.execute(select(Org).order_by(Org.name)).scalars().all()
     invited = {o.id for o in orgs if o.id in (item.invited_org_ids or [])}
     resources = db.session.execute(select(Resource).where(
-        Resource.node_path.like(item.node_path + "%"))).unique().scalars().all()
+        under(Resource.node_path, item.node_path))).unique().scalars().all()
     return render_template("console/meeting.html", meeting=item, orgs=orgs, invited=invited,
                            resources=resources)
 

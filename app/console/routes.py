@@ -16,7 +16,7 @@ from app.core.security import csrf_token
 from app.extensions import db, limiter
 from app.grid.models import GridNode
 from app.grid.services import node_by_code
-from app.stats.services import children_breakdown, compute
+from app.stats.services import compute
 
 from . import svg
 
@@ -116,7 +116,7 @@ def dashboard():
         abort(404)
     start_text, end_text, start, end = _period()
     stats = compute(node, start, end)
-    children = children_breakdown(node, start, end)
+    children = stats["children"]
     chart = svg.bar_chart([(c["grid_name"], [c["submissions"], c["resolved"]]) for c in children],
                           [_("Submissions"), _("Resolved")])
     return render_template("console/dashboard.html", node=node, nodes=nodes, stats=stats,

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.core.paths import under
 from app.core.clock import parse_iso, utcnow
 from app.core.errors import ApiError
 from app.core.ids import as_id
@@ -31,7 +32,7 @@ def submission_list():
         query = query.where(Submission.state == args["state"])
     if args.get("grid_code"):
         node = node_by_code(args["grid_code"])
-        query = query.where(Submission.node_path.like((node.path if node else "/none/") + "%"))
+        query = query.where(under(Submission.node_path, node.path if node else "/none/"))
     for key, newer in (("from", True), ("to", False)):
         if args.get(key):
             try:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from flask import g
 from sqlalchemy import false, or_, true
 
+from app.core.paths import under
 from app.accounts.models import STAFF_ROLES, TIER_RANK
 
 
@@ -47,7 +48,7 @@ class Scope:
         paths = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
         if not paths:
             return false()
-        return or_(*[column.like(p + "%") for p in paths])
+        return or_(*[under(column, p) for p in paths])
 
 
 def scope_for(user) -> Scope:

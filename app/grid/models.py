@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.paths import PathString
 from app.core.clock import system_now
 from app.extensions import db
 
@@ -23,7 +24,7 @@ class GridNode(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("grid_nodes.id"), index=True)
-    path: Mapped[str] = mapped_column(String(255), default="")
+    path: Mapped[str] = mapped_column(PathString, default="")
     created_at: Mapped[datetime] = mapped_column(default=system_now)
 
     parent: Mapped["GridNode | None"] = relationship(remote_side=[id])

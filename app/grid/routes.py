@@ -3,6 +3,7 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 
+from app.core.paths import under
 from app.core.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
@@ -21,7 +22,7 @@ def list_nodes():
     if scope.staff and not scope.is_admin and request.args.get("all") not in ("1", "true"):
         ancestor_ids = {int(i) for p in scope.staff_paths for i in p.strip("/").split("/")}
         query = query.where(or_(GridNode.id.in_(ancestor_ids),
-                                *[GridNode.path.like(p + "%") for p in scope.staff_paths]))
+                                *[under(GridNode.path, p) for p in scope.staff_paths]))
     level = request.args.get("level")
     if level:
         query = query.where(GridNode.level == level)

@@ -4,6 +4,7 @@ import io
 
 from sqlalchemy import select
 
+from app.core.paths import under
 from app.core.errors import ApiError
 from app.extensions import db
 from app.grid.models import LEVELS, PARENT_LEVEL, GridNode
@@ -152,7 +153,7 @@ def move_node(node: GridNode, new_parent: GridNode | None) -> None:
     db.session.flush()
     for model in (GridNode, Submission, Post, Resource):
         col = model.path if model is GridNode else model.node_path
-        rows = db.session.execute(select(model).where(col.like(old + "%"))).scalars()
+        rows = db.session.execute(select(model).where(under(col, old))).scalars()
         for row in rows:
             if model is GridNode:
                 if row.id != node.id:

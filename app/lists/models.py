@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.paths import PathString
 from app.core.clock import system_now
 from app.extensions import db
 
@@ -17,7 +18,7 @@ class Resource(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
     grid_node_id: Mapped[int] = mapped_column(ForeignKey("grid_nodes.id"))
-    node_path: Mapped[str] = mapped_column(String(255), index=True)
+    node_path: Mapped[str] = mapped_column(PathString, index=True)
     capacity: Mapped[int | None]
     contact: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
 
+from app.core.paths import under
 from app.accounts.models import Org
 from app.accounts.services import get_or_create_org
 from app.core.clock import isoformat, utcnow
@@ -85,7 +86,7 @@ def list_resources():
     query = query.where(or_(*clauses))
     if request.args.get("grid_code"):
         node = node_by_code(request.args["grid_code"])
-        query = query.where(Resource.node_path.like((node.path if node else "/none/") + "%"))
+        query = query.where(under(Resource.node_path, node.path if node else "/none/"))
     if request.args.get("category"):
         query = query.where(Resource.category == request.args["category"])
     if request.args.get("org"):

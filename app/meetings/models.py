@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.paths import PathString
 from app.core.clock import system_now
 from app.extensions import db
 
@@ -14,7 +15,7 @@ class Meeting(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     grid_node_id: Mapped[int] = mapped_column(ForeignKey("grid_nodes.id"))  # the community
-    node_path: Mapped[str] = mapped_column(String(255), index=True)
+    node_path: Mapped[str] = mapped_column(PathString, index=True)
     starts_at: Mapped[datetime]
     place: Mapped[str] = mapped_column(String(200), default="")
     invited_org_ids: Mapped[list] = mapped_column(JSON, default=list)

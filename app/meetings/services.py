@@ -4,6 +4,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.core.paths import under
 from app.accounts.models import Org
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
@@ -21,14 +22,14 @@ def draft_agenda(node) -> list[dict]:
     """Open needs with no resource yet, resources new in 90 days, services overdue 7 days."""
     now = utcnow()
     needs = db.session.execute(select(Submission).join(Form, Form.id == Submission.form_id).where(
-        Form.kind == "need", Submission.node_path.like(node.path + "%"),
+        Form.kind == "need", under(Submission.node_path, node.path),
         Submission.state.in_(OPEN_NEED_STATES), Submission.resource_id.is_(None))
         .order_by(Submission.id).limit(50)).unique().scalars().all()
     resources = db.session.execute(select(Resource).where(
-        Resource.node_path.like(node.path + "%"), Resource.created_at >= now - timedelta(days=90))
+        under(Resource.node_path, node.path), Resource.created_at >= now - timedelta(days=90))
         .order_by(Resource.id).limit(50)).unique().scalars().all()
     overdue = db.session.execute(select(Submission).where(
-        Submission.node_path.like(node.path + "%"), Submission.state.in_(SERVICE_STATES),
+        under(Submission.node_path, node.path), Submission.state.in_(SERVICE_STATES),
         Submission.state_since <= now - timedelta(days=7)).order_by(Submission.id).limit(50)
     ).unique().scalars().all()
     agenda = [{"kind": "need", "submission": s.id, "title": str(s.data.get("description", ""))[:80],

@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.paths import PathString
 from app.core.clock import system_now
 from app.extensions import db
 
@@ -15,7 +16,7 @@ class Notice(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     grid_node_id: Mapped[int] = mapped_column(ForeignKey("grid_nodes.id"))
-    node_path: Mapped[str] = mapped_column(String(255), index=True)
+    node_path: Mapped[str] = mapped_column(PathString, index=True)
     photo_id: Mapped[str | None] = mapped_column(ForeignKey("uploads.id"))
     public: Mapped[bool] = mapped_column(default=True)  # shown on the buildings' QR pages
     expires_at: Mapped[datetime | None]

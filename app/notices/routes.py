@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
 
+from app.core.paths import under
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
 from app.core.scope import scope_for
@@ -76,7 +77,7 @@ def my_notices():
     clauses = []
     for node in nodes:
         clauses.append(Notice.grid_node_id.in_(node.ancestor_ids))  # published above me
-        clauses.append(Notice.node_path.like(node.path + "%"))     # published in my subtree
+        clauses.append(under(Notice.node_path, node.path))     # published in my subtree
     rows = db.session.execute(select(Notice).where(or_(*clauses), _current())
                               .order_by(Notice.id.desc()).limit(100)).unique().scalars().all()
     mine = {n for (n,) in db.session.execute(select(NoticeRelay.notice_id).where(

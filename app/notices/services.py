@@ -1,6 +1,7 @@
 """Notice operations shared by the API and the offline sync endpoint."""
 from sqlalchemy.exc import IntegrityError
 
+from app.core.paths import under
 from app.core.clock import utcnow
 from app.core.errors import ApiError
 from app.core.ids import as_id
@@ -42,7 +43,7 @@ def relay_status(notice: Notice) -> list[tuple]:
     captains = db.session.execute(
         select(User, GridNode).join(RoleAssignment, RoleAssignment.user_id == User.id)
         .join(GridNode, GridNode.id == RoleAssignment.grid_node_id)
-        .where(RoleAssignment.role == "captain", GridNode.path.like(notice.node_path + "%"),
+        .where(RoleAssignment.role == "captain", under(GridNode.path, notice.node_path),
                User.active.is_(True)).order_by(GridNode.code)).all()
     done = {(r.user_id, r.grid_node_id): r.at for r in db.session.execute(
         select(NoticeRelay).where(NoticeRelay.notice_id == notice.id)).scalars()}

@@ -3,6 +3,7 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
+from app.core.paths import under
 from app.accounts.models import User
 from app.core.clock import isoformat
 from app.core.errors import ApiError
@@ -46,13 +47,13 @@ def leaderboard():
             for r in user.roles)
         if not visible:
             raise ApiError(404)
-        query = query.where(PointEntry.node_path.like(node.path + "%"))
+        query = query.where(under(PointEntry.node_path, node.path))
     elif not scope.is_admin:
         paths = [r.node.path for r in user.roles if r.node is not None]
         if not paths:
             return jsonify({"items": []})
         query = query.where(scope.path_filter(PointEntry.node_path) if scope.staff else
-                            PointEntry.node_path.like(min(paths, key=len) + "%"))
+                            under(PointEntry.node_path, min(paths, key=len)))
     rows = db.session.execute(query.group_by(PointEntry.user_id, User.display_name)
                               .order_by(func.sum(PointEntry.points).desc(), PointEntry.user_id)
                               .limit(100)).all()

@@ -10,7 +10,7 @@ from app.core.security import require_user
 from app.extensions import db
 from app.grid.models import GridNode
 from app.grid.services import node_by_code
-from app.stats.services import children_breakdown, compute
+from app.stats.services import compute
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Statistics")
 
@@ -49,6 +49,4 @@ def stats():
         if node is None:
             raise ApiError(404)
     start, end = _period()
-    body = compute(node, start, end)
-    body["children"] = children_breakdown(node, start, end)
-    return jsonify(body)
+    return jsonify(compute(node, start, end))

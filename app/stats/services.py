@@ -1,8 +1,9 @@
 """Statistics over a node's subtree, computed by aggregate SQL."""
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
+from app.core.paths import under
 from app.extensions import db
 from app.forms.models import Form
 from app.grid.models import GridNode
@@ -12,38 +13,11 @@ from app.submissions.models import Submission, SubmissionEvent
 from app.volunteering.models import Post
 
 
-def _hours_expr():
-    if db.engine.dialect.name == "postgresql":
-        return func.extract("epoch", Submission.resolved_at - Submission.created_at) / 3600.0
-    return (func.julianday(Submission.resolved_at) - func.julianday(Submission.created_at)) * 24.0
-
-
-def _percentile(where, fraction: float) -> float | None:
-    """Nearest-rank percentile of hours-to-resolve, in SQL on either database."""
-    n = db.session.execute(select(func.count()).select_from(Submission).where(
-        where, Submission.resolved_at.is_not(None))).scalar_one()
-    if not n:
-        return None
-    offset = max(int(round(fraction * n + 0.4999)) - 1, 0)
-    hours = _hours_expr()
-    value = db.session.execute(select(hours).where(where, Submission.resolved_at.is_not(None))
-                               .order_by(hours).limit(1).offset(offset)).scalar_one()
-    return round(float(value), 2)
-
-
 def compute(node: GridNode, start: datetime | None, end: datetime | None) -> dict:
-    prefix = node.path + "%"
-    in_tree = Submission.node_path.like(prefix)
-    period = [in_tree]
-    if start:
-        period.append(Submission.created_at >= start)
-    if end:
-        period.append(Submission.created_at < end)
-    where = and_(*period)
-    by_form_state = [
-        {"form": slug, "state": state, "count": n} for slug, state, n in db.session.execute(
-            select(Form.slug, Submission.state, func.count()).join(Form, Form.id == Submission.form_id)
-            .where(where).group_by(Form.slug, Submission.state).order_by(Form.slug, Submission.state))]
+    prefix = node.path
+    in_tree = under(Submission.node_path, prefix)
+    scan = _submission_scan(node, start, end)
+    by_form_state = scan["by_form_state"]
     totals_by_form: dict[str, int] = {}
     for row in by_form_state:
         totals_by_form[row["form"]] = totals_by_form.get(row["form"], 0) + row["count"]
@@ -63,12 +37,12 @@ def compute(node: GridNode, start: datetime | None, end: datetime | None) -> dic
     dispatched_orgs = select(SubmissionEvent.partner_org_id).distinct().join(
         Submission, Submission.id == SubmissionEvent.submission_id).where(
         *event_where, SubmissionEvent.partner_org_id.is_not(None))
-    resource_orgs = select(Resource.org_id).distinct().where(Resource.node_path.like(prefix))
+    resource_orgs = select(Resource.org_id).distinct().where(under(Resource.node_path, prefix))
     partners = {r for (r,) in db.session.execute(dispatched_orgs)} | {
         r for (r,) in db.session.execute(resource_orgs)}
     resources = db.session.execute(select(func.count()).select_from(Resource).where(
-        Resource.node_path.like(prefix))).scalar_one()
-    post_where = [Post.node_path.like(prefix)]
+        under(Resource.node_path, prefix))).scalar_one()
+    post_where = [under(Post.node_path, prefix)]
     if start:
         post_where.append(Post.starts_at >= start)
     if end:
@@ -79,32 +53,30 @@ def compute(node: GridNode, start: datetime | None, end: datetime | None) -> dic
     activities, served = db.session.execute(select(
         func.count(), func.coalesce(func.sum(Post.residents_served), 0)).where(
         *post_where, Post.kind == "activity", Post.held_at.is_not(None))).one()
-    points_where = [PointEntry.node_path.like(prefix)]
+    points_where = [under(PointEntry.node_path, prefix)]
     if start:
         points_where.append(PointEntry.created_at >= start)
     if end:
         points_where.append(PointEntry.created_at < end)
     points = db.session.execute(select(func.coalesce(func.sum(PointEntry.points), 0)).where(
         *points_where)).scalar_one()
-    need_kind = Form.kind == "need"
-    needs = db.session.execute(select(func.count()).select_from(Submission).join(
-        Form, Form.id == Submission.form_id).where(where, need_kind)).scalar_one()
     return {
         "grid_code": node.code, "grid_name": node.name, "level": node.level,
         "from": start.isoformat() + "Z" if start else None,
         "to": end.isoformat() + "Z" if end else None,
         "submissions": {"total": sum(totals_by_form.values()), "by_form": totals_by_form,
                         "by_form_state": by_form_state},
-        "needs": needs, "resources": resources, "services_delivered": services_delivered,
+        "needs": scan["needs"], "resources": resources, "services_delivered": services_delivered,
         "partners_active": len(partners),
-        "median_hours_to_resolve": _percentile(where, 0.5),
-        "p90_hours_to_resolve": _percentile(where, 0.9),
+        "median_hours_to_resolve": scan["median"],
+        "p90_hours_to_resolve": scan["p90"],
         "sla_escalations": escalations,
         "posts": {"count": n_posts, "capacity": int(capacity), "claimed": int(claimed),
                   "fill_rate": round(int(claimed) / int(capacity), 4) if capacity else None},
         "points_awarded": int(points),
         "activities_held": activities, "residents_served": int(served),
         "joint_meetings": _meetings(node),
+        "children": _children(node, scan),
     }
 
 
@@ -116,12 +88,12 @@ def _meetings(node: GridNode) -> dict:
 
     since = quarter_start(utcnow())
     held = db.session.execute(select(Meeting.grid_node_id, func.count()).where(
-        Meeting.node_path.like(node.path + "%"), Meeting.held_at.is_not(None),
+        under(Meeting.node_path, node.path), Meeting.held_at.is_not(None),
         Meeting.held_at >= since).group_by(Meeting.grid_node_id)).all()
     held_by = dict(held)
     communities = db.session.execute(select(GridNode).where(
         GridNode.level == "community",
-        (GridNode.path.like(node.path + "%")) | (GridNode.id.in_(node.ancestor_ids)))).scalars().all()
+        (under(GridNode.path, node.path)) | (GridNode.id.in_(node.ancestor_ids)))).scalars().all()
     communities = [c for c in communities if c.path.startswith(node.path) or node.path.startswith(c.path)]
     return {"quarter_start": since.isoformat() + "Z", "held_this_quarter": sum(held_by.values()),
             "communities_without_meeting": [
@@ -130,38 +102,90 @@ def _meetings(node: GridNode) -> dict:
 
 def _child_segment(prefix: str):
     """SQL for the id of the child of `prefix` that a submission's node_path lies under:
-    "/1/2/17/230/" under "/1/2/" → "17". One GROUP BY then replaces a query per child."""
+    "/1/2/17/230/" under "/1/2/" → "17"; "" for the node itself. One GROUP BY then
+    replaces a query per child."""
     rest = func.substr(Submission.node_path, len(prefix) + 1)
     find = func.strpos if db.engine.dialect.name == "postgresql" else func.instr
-    return func.substr(rest, 1, find(rest, "/") - 1)
+    return func.substr(rest, 1, find(rest + "/", "/") - 1)
 
 
-def children_breakdown(node: GridNode, start, end) -> list[dict]:
-    """Per child node: submissions, resolved, median hours to resolve — three queries in all."""
-    children = db.session.execute(select(GridNode).where(GridNode.parent_id == node.id)
-                                  .order_by(GridNode.code)).scalars().all()
-    where = [Submission.node_path.like(node.path + "%"), Submission.grid_node_id != node.id]
+def _period_filter(node: GridNode, start, end) -> list:
+    where = [under(Submission.node_path, node.path)]
     if start:
         where.append(Submission.created_at >= start)
     if end:
         where.append(Submission.created_at < end)
-    segment = _child_segment(node.path).label("child")
-    counts = {child: (total, resolved) for child, total, resolved in db.session.execute(
-        select(segment, func.count(), func.count(Submission.resolved_at)).where(*where)
-        .group_by(segment)).all()}
-    # Nearest-rank median per child with window functions (SQLite ≥ 3.25 and PostgreSQL).
-    hours = _hours_expr()
-    ranked = select(segment, hours.label("hours"),
-                    func.row_number().over(partition_by=segment, order_by=hours).label("rn"),
-                    func.count().over(partition_by=segment).label("n")).where(
-        *where, Submission.resolved_at.is_not(None)).subquery()
-    medians = {child: round(float(h), 2) for child, h in db.session.execute(
-        select(ranked.c.child, ranked.c.hours).where(
-            ranked.c.rn == (ranked.c.n + 1) / 2)).all()}
+    return where
+
+
+def _submission_scan(node: GridNode, start, end) -> dict:
+    """Every submission figure of a subtree in two passes over the covering index
+    ix_submissions_stats (node_path, form_id, state, created_at, resolve_seconds):
+
+    1. counts per node path × form × state, grouped in index order (no sort); the few
+       thousand groups are then rolled up to the node's children here;
+    2. the resolved rows' seconds ranked twice, over the whole subtree and per child, for
+       nearest-rank percentiles (the ceil(f·n)-th smallest value)."""
+    where = _period_filter(node, start, end)
+    kinds = dict(db.session.execute(select(Form.id, Form.kind)).all())
+    slugs = dict(db.session.execute(select(Form.id, Form.slug)).all())
+    cells = db.session.execute(
+        select(Submission.node_path, Submission.form_id, Submission.state, func.count(),
+               func.count(Submission.resolve_seconds))
+        .where(*where).group_by(Submission.node_path, Submission.form_id, Submission.state)).all()
+    by_form_state: dict[tuple[str, str], int] = {}
+    per_child: dict[str, list[int]] = {}
+    needs = 0
+    skip = len(node.path)
+    for path, form_id, state, n, resolved in cells:
+        key = (slugs[form_id], state)
+        by_form_state[key] = by_form_state.get(key, 0) + n
+        needs += n if kinds[form_id] == "need" else 0
+        counts = per_child.setdefault(path[skip:].split("/", 1)[0], [0, 0])
+        counts[0] += n
+        counts[1] += resolved
+
+    child = _child_segment(node.path).label("child")
+    seconds = Submission.resolve_seconds
+    ranked = select(
+        child, seconds.label("seconds"),
+        func.row_number().over(order_by=seconds).label("rn"),
+        func.count().over().label("n"),
+        func.row_number().over(partition_by=child, order_by=seconds).label("child_rn"),
+        func.count().over(partition_by=child).label("child_n"),
+    ).where(*where, seconds.is_not(None)).subquery()
+    median_rank = (ranked.c.n + 1) // 2
+    p90_rank = (ranked.c.n * 9 + 9) // 10
+    child_median_rank = (ranked.c.child_n + 1) // 2
+    rows = db.session.execute(select(
+        ranked.c.child, ranked.c.seconds, ranked.c.rn == median_rank, ranked.c.rn == p90_rank,
+        ranked.c.child_rn == child_median_rank).where(
+        (ranked.c.rn == median_rank) | (ranked.c.rn == p90_rank)
+        | (ranked.c.child_rn == child_median_rank))).all()
+    median = p90 = None
+    child_medians = {}
+    for segment, value, is_median, is_p90, is_child_median in rows:
+        hours = round(value / 3600, 2)
+        if is_median:
+            median = hours
+        if is_p90:
+            p90 = hours
+        if is_child_median:
+            child_medians[segment] = hours
+    return {"by_form_state": [{"form": f, "state": st, "count": n}
+                              for (f, st), n in sorted(by_form_state.items())],
+            "needs": needs, "per_child": per_child, "child_medians": child_medians,
+            "median": median, "p90": p90}
+
+
+def _children(node: GridNode, scan: dict) -> list[dict]:
+    """Per child node: submissions, resolved, median hours to resolve."""
+    children = db.session.execute(select(GridNode).where(GridNode.parent_id == node.id)
+                                  .order_by(GridNode.code)).scalars().all()
     out = []
-    for child in children:
-        total, resolved = counts.get(str(child.id), (0, 0))
-        out.append({"grid_code": child.code, "grid_name": child.name, "level": child.level,
+    for item in children:
+        total, resolved = scan["per_child"].get(str(item.id), (0, 0))
+        out.append({"grid_code": item.code, "grid_name": item.name, "level": item.level,
                     "submissions": total, "resolved": resolved,
-                    "median_hours_to_resolve": medians.get(str(child.id))})
+                    "median_hours_to_resolve": scan["child_medians"].get(str(item.id))})
     return out

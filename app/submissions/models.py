@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.paths import PathString
 from app.core.clock import system_now
 from app.extensions import db
 from app.grid.models import GridNode
@@ -19,7 +20,7 @@ class Submission(db.Model):
     form_version: Mapped[int]
     grid_node_id: Mapped[int] = mapped_column(ForeignKey("grid_nodes.id"))
     # Copy of the node's materialised path: scope filters need no join.
-    node_path: Mapped[str] = mapped_column(String(255))
+    node_path: Mapped[str] = mapped_column(PathString)
     state: Mapped[str] = mapped_column(String(40))
     # The tier that holds the current state (captain/branch/committee/partner/none).
     tier: Mapped[str] = mapped_column(String(16))
@@ -39,6 +40,8 @@ class Submission(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=system_now)
     updated_at: Mapped[datetime] = mapped_column(default=system_now)
     resolved_at: Mapped[datetime | None]
+    # Whole seconds from submission to first resolution: statistics sort this column.
+    resolve_seconds: Mapped[int | None]
     lock_version: Mapped[int] = mapped_column(default=1)
     # Residents who said "me too" on the public page instead of filing a new letter.
     supporters: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -62,6 +65,8 @@ class Submission(db.Model):
         Index("ix_submissions_partner", "partner_org_id", "id"),
         Index("ix_submissions_post", "post_id", "state", "id"),
         Index("ix_submissions_created", "created_at"),
+        # Statistics read a subtree's rows from this index alone (app/stats/services.py).
+        Index("ix_submissions_stats", "node_path", "form_id", "state", "created_at", "resolve_seconds"),
     )
     # Optimistic lock: every UPDATE checks and bumps lock_version, so of two people acting
     # on one submission at once, one wins and the other gets StaleDataError (→ 409).

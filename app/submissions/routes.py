@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from sqlalchemy import and_, or_, select
 
+from app.core.paths import under
 from app.core.clock import isoformat, parse_iso
 from app.core.errors import ApiError
 from app.core.ids import as_id
@@ -60,7 +61,7 @@ def _filtered(user, query):
         query = query.where(Submission.state.in_(args["state"].split(",")))
     if args.get("grid_code"):
         node = node_by_code(args["grid_code"])
-        query = query.where(Submission.node_path.like((node.path if node else "/none/") + "%"))
+        query = query.where(under(Submission.node_path, node.path if node else "/none/"))
     if args.get("partner"):
         from app.accounts.models import Org
         query = query.join(Org, Org.id == Submission.partner_org_id).where(Org.name == args["partner"])
@@ -139,7 +140,7 @@ def transition(args, ident):
 def inbox_clauses(user) -> list:
     """One filter per role: submissions waiting at a tier the caller holds, in that subtree."""
     scope = scope_for(user)
-    clauses = [and_(Submission.tier == role, Submission.node_path.like(path + "%"))
+    clauses = [and_(Submission.tier == role, under(Submission.node_path, path))
                for role, path in scope.staff]
     if scope.org_ids:
         clauses.append(and_(Submission.tier == "partner",

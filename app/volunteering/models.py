@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.paths import PathString
 from app.core.clock import system_now
 from app.extensions import db
 from app.grid.models import GridNode
@@ -16,7 +17,7 @@ class Post(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     grid_node_id: Mapped[int] = mapped_column(ForeignKey("grid_nodes.id"))
-    node_path: Mapped[str] = mapped_column(String(255), index=True)
+    node_path: Mapped[str] = mapped_column(PathString, index=True)
     kind: Mapped[str] = mapped_column(String(16), default="service")  # service | captain
     capacity: Mapped[int]
     # Places taken by live claims; changed only by conditional UPDATEs (see services).

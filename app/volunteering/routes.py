@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
+from app.core.paths import under
 from app.core.clock import utcnow
 from app.core.errors import ApiError
 from app.core.scope import scope_for
@@ -90,7 +91,7 @@ def list_posts():
         # Posts of this node's subtree and of the nodes above it (a community-wide post
         # is open to the people of every building in it).
         ids = node.ancestor_ids
-        query = query.where((Post.node_path.like(node.path + "%")) | Post.grid_node_id.in_(ids))
+        query = query.where((under(Post.node_path, node.path)) | Post.grid_node_id.in_(ids))
     if request.args.get("open") in ("1", "true"):
         query = query.where(Post.open.is_(True), Post.ends_at > utcnow())
     elif request.args.get("open") in ("0", "false"):

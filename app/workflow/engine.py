@@ -171,6 +171,7 @@ def apply_transition(sub: Submission, action: str, actor=None, *, comment=None, 
         sub.duplicate_of_id = original.id
     if new_state == "resolved" and sub.resolved_at is None:
         sub.resolved_at = now
+        sub.resolve_seconds = int((now - sub.created_at).total_seconds())
     try:
         db.session.flush()
     except StaleDataError:
