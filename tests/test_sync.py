@@ -1,4 +1,9 @@
 """POST /api/v1/sync: the offline outbox's endpoint (contract §3, issue 4)."""
+from collections import Counter
+
+from sqlalchemy import event
+
+from app.extensions import db
 from tests.conftest import new_uuid, suggestion
 
 
@@ -86,12 +91,28 @@ def test_bad_batches(login, people):
     assert r.status_code == 413
 
 
-def test_batch_of_500_ops(login, people):
+def test_batch_of_500_ops(app, login, people):
+    """500 submits are stored together: a handful of statements, not a dozen per op."""
     api = login("captain")
     ops = [_op(suggestion()) for _ in range(500)]
-    r = api.post("/api/v1/sync", json={"ops": ops})
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        r = api.post("/api/v1/sync", json={"ops": ops})
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
     assert r.status_code == 200
     assert {x["status"] for x in r.get_json()["results"]} == {"created"}
+    assert len({x["submission"]["id"] for x in r.get_json()["results"]}) == 500
+    assert len(statements) < 30, Counter(s[:40] for s in statements).most_common(5)
+    assert len(login("street").get("/api/v1/submissions?limit=200&state=at_captain")
+               .get_json()["items"]) == 200
 
 
 def test_op_uuid_is_echoed(login, people):
@@ -99,3 +120,58 @@ def test_op_uuid_is_echoed(login, people):
     r = login("captain").post("/api/v1/sync", json={"ops": [_op(body)]}).get_json()["results"][0]
     assert r["uuid"] == body["uuid"] and r["index"] == 0
     assert new_uuid() != body["uuid"]
+
+
+def _comparable(detail: dict) -> dict:
+    keep = ("form", "form_version", "grid_code", "state", "tier", "data", "submitter_id",
+            "allowed_actions")
+    out = {k: detail[k] for k in keep}
+    out["history"] = [(h["action"], h["to_state"], h["actor"], h["actor_name"])
+                      for h in detail["history"]]
+    return out
+
+
+def test_batched_submits_are_stored_as_one_by_one(login, people):
+    """A run of submit ops is stored together (app/sync/ingest.py); what is stored and what
+    each op answers must be the same as submitting them one by one."""
+    captain = login("captain")
+    stored = captain.post("/api/v1/submissions", json=suggestion()).get_json()
+    bodies = [suggestion("B1"), suggestion("B3"), suggestion("B4", content="电梯坏了")]
+    bad = suggestion()
+    bad["data"]["category"] = "nonsense"
+    changed = dict(stored, data={"category": "repair", "content": "另一封", "anonymous": True})
+    ops = ([_op(b) for b in bodies]
+           + [_op(bodies[0]),                                  # repeated within the run
+              _op(bad),
+              _op({k: stored[k] for k in ("uuid", "form", "grid_code")} | {
+                  "data": {"category": "repair", "content": "楼道灯坏了", "anonymous": True}}),
+              _op({k: changed[k] for k in ("uuid", "form", "grid_code", "data")}),
+              {"op": "transition", "op_id": "t-fast", "submission": bodies[0]["uuid"],
+               "action": "escalate"},
+              _op(suggestion("B2"))])
+    results = captain.post("/api/v1/sync", json={"ops": ops}).get_json()["results"]
+    assert [r["status"] for r in results] == ["created", "created", "created", "duplicate",
+                                              "invalid", "duplicate", "conflict", "applied",
+                                              "created"]
+    assert [r["index"] for r in results] == list(range(len(ops)))
+    assert results[3]["submission"]["id"] == results[0]["submission"]["id"]
+    assert results[5]["submission"]["id"] == stored["id"]
+    assert results[1]["submission"]["state"] == "at_branch"        # B3 has no captain
+    assert all(len(results[i]["submission"]["tracking_code"]) == 8 for i in (0, 1, 2, 8))
+
+    street = login("street")
+    for index, body in ((1, bodies[1]), (2, bodies[2])):
+        batched = street.get(f"/api/v1/submissions/{results[index]['submission']['id']}").get_json()
+        single = captain.post("/api/v1/submissions", json=dict(body, uuid=new_uuid())).get_json()
+        single = street.get(f"/api/v1/submissions/{single['id']}").get_json()
+        assert _comparable(batched) == _comparable(single)
+        assert batched["history"][0]["actor"] == "captain"
+    first = street.get(f"/api/v1/submissions/{results[0]['submission']['id']}").get_json()
+    assert [h["action"] for h in first["history"]] == ["submit", "escalate"]
+
+    again = captain.post("/api/v1/sync", json={"ops": ops}).get_json()["results"]
+    assert [r["status"] for r in again] == ["duplicate", "duplicate", "duplicate", "duplicate",
+                                            "invalid", "duplicate", "conflict", "duplicate",
+                                            "duplicate"]
+    items = street.get("/api/v1/submissions?limit=200").get_json()["items"]
+    assert len(items) == 1 + 4 + 2                     # stored, four created, two singles

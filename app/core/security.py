@@ -7,6 +7,7 @@ from flask import current_app, g, request, session
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.core.clock import utcnow
 from app.core.errors import ApiError
@@ -39,7 +40,8 @@ def load_request_user() -> None:
         g.auth_via = "token"
         token = header[7:].strip()
         row = db.session.execute(
-            select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
+            select(ApiToken).options(joinedload(ApiToken.user))
+            .where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
         now = utcnow()
         if row and row.revoked_at is None and row.expires_at > now and row.user.active:
             g._login_user = row.user

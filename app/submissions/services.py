@@ -25,6 +25,10 @@ from app.workflow.engine import allowed_actions, initial_route, record_event
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
+def tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _i in range(8))
+
+
 def content_hash(form_slug: str, grid_code: str, data) -> str:
     blob = json.dumps({"form": form_slug, "grid_code": grid_code, "data": data},
                       sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -76,15 +80,15 @@ def create_submission(payload, user) -> tuple[Submission, bool]:
     if post_field and data.get(post_field) is not None:
         post = posts.check_claimable(posts.get_post(data[post_field]))
         node = post.node
-    _check_submit_node(form, node, user)
+    check_submit_node(form, node, user)
     now = utcnow()
     sub = Submission(
         uuid=uuid, form_id=form.id, form_version_id=version.id, form_version=version.number,
         grid_node_id=node.id, node_path=node.path, data=data, content_hash=digest,
         submitter_id=user.id if user else None, client_created_at=body.get("client_created_at"),
         created_at=now, updated_at=now, state_since=now,
-        tracking_code="".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8)))
-    sub.node = node
+        tracking_code=tracking_code())
+    sub.node, sub.form, sub.version = node, form, version  # no lazy loads when serialised
     try:
         with db.session.begin_nested():
             if post is not None:
@@ -118,7 +122,7 @@ def _by_uuid(uuid: str) -> Submission | None:
     return db.session.execute(select(Submission).where(Submission.uuid == uuid)).scalar_one_or_none()
 
 
-def _check_submit_node(form, node, user) -> None:
+def check_submit_node(form, node, user) -> None:
     if form.public or form.submit_scope == "any":
         if node.level != "building" and form.kind != "volunteer-signup":
             raise ApiError(422, fields={"grid_code": [_("Choose a building.")]})
