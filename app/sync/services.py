@@ -6,7 +6,7 @@ from app.core.errors import ApiError
 from app.extensions import db
 from app.submissions import services as submissions
 from app.submissions.models import AppliedOp
-from app.sync.ingest import submit_run
+from app.submissions.bulk import store_plain
 from app.workflow.engine import apply_transition
 
 MAX_OPS = 1000
@@ -30,9 +30,10 @@ def run_ops(ops: list, user) -> list[dict]:
     fast: dict[int, dict] = {}
     for index, op in enumerate(ops):
         if _is_submit(op) and (index == 0 or not _is_submit(ops[index - 1])):
-            # The start of a run of submit ops: store its plain ones together (ingest.py).
+            # The start of a run of submit ops: store its plain ones together (bulk.py).
             end = next((j for j in range(index, len(ops)) if not _is_submit(ops[j])), len(ops))
-            fast = submit_run([(j, ops[j]) for j in range(index, end)], user)
+            fast = {j: _submitted(sub, user, created=True) for j, sub in store_plain(
+                [(j, _submit_body(ops[j])) for j in range(index, end)], user).items()}
         if index in fast:
             result = fast[index]
             result["index"] = index
@@ -65,12 +66,19 @@ def _run_one(op, user) -> dict:
     if op["op"] == "relay":
         return _relay(op, user)
     if op["op"] == "submit":
-        body = {k: v for k, v in op.items() if k not in ("op", "op_id")}
-        sub, created = submissions.create_submission(body, user)
-        out = submissions.serialize(sub, user)
-        out["tracking_code"] = sub.tracking_code  # as POST /submissions gives it to its sender
-        return {"status": "created" if created else "duplicate", "submission": out}
+        sub, created = submissions.create_submission(_submit_body(op), user)
+        return _submitted(sub, user, created)
     return _transition(op, user)
+
+
+def _submit_body(op: dict) -> dict:
+    return {k: v for k, v in op.items() if k not in ("op", "op_id")}
+
+
+def _submitted(sub, user, created: bool) -> dict:
+    out = submissions.serialize(sub, user)
+    out["tracking_code"] = sub.tracking_code  # as POST /submissions gives it to its sender
+    return {"status": "created" if created else "duplicate", "submission": out}
 
 
 def _relay(op: dict, user) -> dict:

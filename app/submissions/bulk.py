@@ -1,15 +1,15 @@
-"""The sync fast path: a run of plain submit ops stored with two INSERTs.
+"""The lean write path: plain new submissions stored with two INSERTs.
 
-An outbox that has been offline for a day replays hundreds of submissions at once. One by
-one, each costs a savepoint, half a dozen lookups and two ORM flushes (≈3 ms). Here the
-lookups are made once per batch (forms, versions, nodes, routes), every op is validated as
-the one-by-one path would, and the rows go in with one INSERT … RETURNING for submissions
-and one for their first history event.
+POST /submissions stores one this way, and POST /sync a whole run of submit ops (an outbox
+that has been offline for a day replays hundreds at once). The lookups are made once per call
+(forms, versions, nodes, routes), every body is validated as create_submission would, and the
+rows go in with one INSERT … RETURNING for the submissions and one for their first events —
+instead of a savepoint and two ORM flushes each.
 
-Only what is certain to be stored takes this path; everything else is left to the one-by-one
-path, which gives it its usual result: replays (uuid already stored or repeated in the run),
-invalid or refused ops, volunteer claims (a post's places) and ops carrying photos (uploads
-to attach). If the INSERT meets a concurrent copy of a uuid, the whole run falls back too.
+Only what is certain to be stored takes this path; everything else is left to
+create_submission, which gives it its usual answer: replays (uuid already stored or repeated
+in the run), invalid or refused bodies, volunteer claims (a post's places) and bodies carrying
+photos (uploads to attach). If the INSERT meets a concurrent copy of a uuid, all fall back.
 """
 
 from flask_babel import gettext as _
@@ -40,18 +40,17 @@ class _Memo(dict):
         return self[key]
 
 
-def submit_run(run: list[tuple[int, dict]], user) -> dict[int, dict]:
-    """Store the plain submit ops of `run` ((index, op) pairs, consecutive in the batch).
-    Returns their results by index; the ops not taken are absent."""
-    if len(run) < 2:
-        return {}
-    stored = _stored_uuids([op.get("uuid") for _, op in run])
+def store_plain(bodies: list[tuple[int, dict]], user) -> dict[int, Submission]:
+    """Store the plain new submissions among `bodies` ((key, body) pairs, in order).
+    Returns the stored ones by key (transient objects carrying their ids); the others are
+    absent."""
+    stored = _stored_uuids([body.get("uuid") for _, body in bodies if isinstance(body, dict)])
     memo = {name: _Memo() for name in ("forms", "versions", "nodes", "routes")}
     now = utcnow()
     taken: list[tuple[int, Submission]] = []
     seen: set[str] = set()
-    for index, op in run:
-        sub = _prepare({k: v for k, v in op.items() if k not in ("op", "op_id")}, user, memo, now)
+    for index, body in bodies:
+        sub = _prepare(body, user, memo, now) if isinstance(body, dict) else None
         if sub is None or sub.uuid in stored or sub.uuid in seen:
             continue
         seen.add(sub.uuid)
@@ -76,12 +75,7 @@ def submit_run(run: list[tuple[int, dict]], user) -> dict[int, dict]:
                 for _index, sub in taken])
     except IntegrityError:
         return {}   # a concurrent request stored one of these uuids: one by one instead
-    results = {}
-    for index, sub in taken:
-        out = submissions.serialize(sub, user)
-        out["tracking_code"] = sub.tracking_code
-        results[index] = {"status": "created", "submission": out}
-    return results
+    return dict(taken)
 
 
 def _stored_uuids(uuids: list) -> set[str]:
