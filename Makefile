@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup setup-dev lint bench clean
+.PHONY: run test setup setup-dev lint audit bench bench-hot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,23 @@ test: setup-dev
 lint: setup-dev
 	$(BIN)/ruff check app tests bench
 
+## pip-audit over every pinned package, in its own venv. It needs PyPI's JSON API (or OSV);
+## where only a package mirror is reachable it says so and stops without failing.
+AUDIT_PROBE := https://pypi.org/pypi/$(shell sed -n 's/^\([A-Za-z0-9_.-]*\)==\(.*\)$$/\1\/\2/p' requirements.txt | head -n1)/json
+audit:
+	@if curl -sf -m 10 -o /dev/null $(AUDIT_PROBE); then \
+	  $(PYTHON) -m venv .venv-audit && .venv-audit/bin/pip install -q pip-audit==2.9.0 && \
+	  .venv-audit/bin/pip-audit --strict --no-deps --disable-pip -r requirements-dev.txt; \
+	else \
+	  echo "pip-audit NOT RUN: PyPI's vulnerability data is unreachable from this machine ($(AUDIT_PROBE))"; \
+	fi
+
 bench: setup-dev
 	$(BIN)/python bench/run.py
+
+## In-process hot paths (schema building, validation, routing) with pytest-benchmark.
+bench-hot: setup-dev
+	$(BIN)/python -m pytest bench/test_hot_paths.py --benchmark-columns=min,median,mean,ops
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts

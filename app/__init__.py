@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.core import database  # noqa: F401  (engine event hooks)
     from app.core.errors import register_error_handlers, error_response
     from app.core.i18n import select_locale
+    from app.core.seclog import log_security_event
     from app.core.security import check_csrf, load_request_user, refuse_nul
     from app.extensions import api, babel, db, limiter, login_manager, migrate, talisman
 
@@ -86,6 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(refuse_nul)
     app.before_request(load_request_user)
     app.before_request(check_csrf)
+    app.after_request(log_security_event)
 
     _register_blueprints(app, api)
     register_error_handlers(app)

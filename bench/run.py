@@ -20,6 +20,7 @@ import requests
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 PASSWORD = "bench-password-1"
+RUSH_PEOPLE, RUSH_PLACES = 200, 70
 
 
 def fresh_database(kind: str) -> str:
@@ -62,6 +63,9 @@ def seed(url: str, rows: int) -> list[str]:
         grant_role(captain, "captain", node_by_code("C0E0B0"))
         street = create_user("bench_street", PASSWORD, "街道")
         grant_role(street, "committee", node_by_code("S"))
+        for i in range(RUSH_PEOPLE):
+            grant_role(create_user(f"bench_volunteer{i:03d}", PASSWORD, f"志愿者{i}"), "volunteer",
+                       node_by_code("C0"))
         db.session.commit()
         form = db.session.execute(db.select(Form).where(Form.slug == "suggestion")).scalar_one()
         version = db.session.execute(db.select(FormVersion).where(FormVersion.form_id == form.id)).scalar_one()
@@ -95,6 +99,7 @@ def seed(url: str, rows: int) -> list[str]:
         if url.startswith("postgresql"):
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
+        db.engine.dispose()   # the server runs alone: no connection of ours stays open
     return buildings
 
 
@@ -104,8 +109,11 @@ def start_server(url: str):
         port = s.getsockname()[1]
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-secret-key-0123456789",
                PUBLIC_SUBMIT_LIMIT="100000/second")
+    log = open(os.path.join(tempfile.mkdtemp(), "server.log"), "w")   # the security log and errors
+    print(f"server log: {log.name}")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b",
-                             f"127.0.0.1:{port}", "--log-level", "error", "wsgi:app"], cwd=ROOT, env=env)
+                             f"127.0.0.1:{port}", "--log-level", "error", "wsgi:app"], cwd=ROOT, env=env,
+                            stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -139,6 +147,30 @@ def timed(fn, n=20):
         samples.append((time.perf_counter() - t) * 1000)
     samples.sort()
     return {"p50_ms": round(statistics.median(samples), 1), "p99_ms": round(samples[int(len(samples) * .99) - 1], 1)}
+
+
+def rush(base: str, committee_headers: dict) -> None:
+    """The volunteer rush: 200 people claim a 70-place post at the same moment."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    post = requests.post(base + "/api/v1/posts", headers=committee_headers, json={
+        "title": "党员楼长招募", "grid_code": "C0", "capacity": RUSH_PLACES,
+        "starts_at": "2030-01-01T09:00:00Z", "ends_at": "2030-01-01T11:00:00Z"}).json()
+    tokens = [requests.post(base + "/api/v1/auth/login", json={
+        "username": f"bench_volunteer{i:03d}", "password": PASSWORD}).json()["token"]
+        for i in range(RUSH_PEOPLE)]
+
+    def claim(token):
+        return requests.post(base + "/api/v1/submissions", headers={"Authorization": f"Bearer {token}"},
+                             json={"uuid": str(uuid.uuid4()), "form": "volunteer-signup",
+                                   "grid_code": "C0", "data": {"post": post["id"]}}, timeout=120).json()
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=RUSH_PEOPLE) as pool:
+        states = [r.get("state") for r in pool.map(claim, tokens)]
+    took = time.perf_counter() - t
+    print(f"volunteer rush, {RUSH_PEOPLE} claims on {RUSH_PLACES} places at once: {took:.2f} s wall, "
+          f"{states.count('claimed')} claimed, {states.count('waitlisted')} waitlisted")
 
 
 def main():
@@ -179,6 +211,7 @@ def main():
         hs = {"Authorization": f"Bearer {tokens['bench_street']}"}
         street = timed(lambda: requests.get(base + "/api/v1/stats?grid_code=S", headers=hs).raise_for_status(), 3)
         print(f"GET /api/v1/stats community: p50 {community['p50_ms']} ms; street: p50 {street['p50_ms']} ms")
+        rush(base, h)
     finally:
         proc.terminate()
         proc.wait()

@@ -349,8 +349,7 @@ def pytest_runtest_makereport(item, call):
 
 
 
-@pytest.fixture
-def gunicorn_server(app):
+def _gunicorn(app):
     """The real app under gunicorn (2 worker processes × 8 threads) on this test database."""
     import socket
     import subprocess
@@ -383,3 +382,18 @@ def gunicorn_server(app):
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture
+def gunicorn_server(app):
+    yield from _gunicorn(app)
+
+
+@pytest.fixture
+def gunicorn_pair(app):
+    """Two gunicorn instances (as on two app servers) sharing this test database."""
+    first, second = _gunicorn(app), _gunicorn(app)
+    urls = [next(first), next(second)]
+    yield urls
+    for server in (first, second):
+        next(server, None)

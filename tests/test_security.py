@@ -68,3 +68,25 @@ def test_exports_and_sensitive_reads_are_audited(login, people):
     assert [(e["action"], e["target"]) for e in entries] == [
         ("export", "form:suggestion"), ("read_sensitive", f"submission:{sub['id']}")]
     assert entries[1]["detail"]["fields"] == ["contact_phone"]
+
+
+def test_security_events_are_logged_without_secrets(client, login, people, caplog):
+    """Refusals and sign-ins go to the `tongxin.security` log, one JSON line each (ASVS V7)."""
+    import json
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="tongxin.security")
+    client.post("/api/v1/auth/login", json={"username": "captain", "password": "wrong-guess-77"})
+    captain = login("captain")
+    assert login("resident").get("/api/v1/stats").status_code == 403   # staff only
+    client.get("/api/v1/inbox")                                 # no credentials
+    events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "tongxin.security"]
+    kinds = [(e["event"], e["status"]) for e in events]
+    assert ("sign_in_refused", 401) in kinds and ("sign_in", 200) in kinds
+    assert ("unauthenticated", 401) in kinds and ("forbidden", 403) in kinds
+    refused = next(e for e in events if e["event"] == "sign_in_refused")
+    assert refused["code"] == "invalid_credentials" and refused["path"] == "/api/v1/auth/login"
+    signed_in = next(e for e in events if e["event"] == "sign_in")
+    assert signed_in["user_id"] == people["captain"]
+    text = caplog.text
+    assert "wrong-guess-77" not in text and captain.token not in text and "correct-horse" not in text

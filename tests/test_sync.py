@@ -1,10 +1,12 @@
 """POST /api/v1/sync: the offline outbox's endpoint (contract §3, issue 4)."""
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
+import requests
 from sqlalchemy import event
 
 from app.extensions import db
-from tests.conftest import new_uuid, suggestion
+from tests.conftest import PASSWORD, new_uuid, suggestion
 
 
 def _op(body):
@@ -175,3 +177,40 @@ def test_batched_submits_are_stored_as_one_by_one(login, people):
                                             "duplicate"]
     items = street.get("/api/v1/submissions?limit=200").get_json()["items"]
     assert len(items) == 1 + 4 + 2                     # stored, four created, two singles
+
+
+def test_same_batch_replayed_at_once_through_two_instances(login, people, gunicorn_pair):
+    """The outbox retried while the first attempt is still running, and the load balancer
+    sends the two attempts to different app servers: each submission is stored once and
+    each transition applied once."""
+    captain = login("captain")
+    targets = [captain.post("/api/v1/submissions", json=suggestion()).get_json() for _ in range(3)]
+    ops = [_op(suggestion()) for _ in range(40)] + [
+        {"op": "transition", "op_id": f"esc-{t['id']}", "submission": t["uuid"],
+         "action": "escalate", "expected_state": "at_captain"} for t in targets]
+    # A token minted by the servers themselves (they run on the real clock, not the test's).
+    token = requests.post(f"{gunicorn_pair[0]}/api/v1/auth/login",
+                          json={"username": "captain", "password": PASSWORD}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def send(url):
+        return requests.post(f"{url}/api/v1/sync", json={"ops": ops}, headers=headers, timeout=120)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(send, gunicorn_pair * 3))
+    assert {r.status_code for r in answers} == {200}
+    for index in range(len(ops)):
+        statuses = [r.json()["results"][index]["status"] for r in answers]
+        ids = {r.json()["results"][index]["submission"]["id"] for r in answers
+               if "submission" in r.json()["results"][index]}
+        assert len(ids) == 1, (index, statuses)
+        if index < 40:
+            assert statuses.count("created") == 1 and statuses.count("duplicate") == 5, statuses
+        else:   # applied once; the others see it applied (duplicate) or the state moved (conflict)
+            assert statuses.count("applied") == 1, statuses
+            assert set(statuses) <= {"applied", "duplicate", "conflict"}, statuses
+    street = login("street")
+    assert len(street.get("/api/v1/submissions?limit=200").get_json()["items"]) == 43
+    for t in targets:
+        history = street.get(f"/api/v1/submissions/{t['id']}").get_json()["history"]
+        assert [h["action"] for h in history] == ["submit", "escalate"]

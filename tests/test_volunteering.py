@@ -207,9 +207,13 @@ def test_posts_list_has_counts_and_filters(login, people):
         (a["id"], 5, 1, 0)]
 
 
-@pytest.mark.parametrize("run", range(1))
-def test_rush_200_volunteers_70_places(login, make_user, people, gunicorn_server, in_app, run):
-    """The report's 70 captain posts: exactly 70 claimed, 130 waitlisted, in commit order."""
+@pytest.mark.parametrize("instances", [1, 2])
+def test_rush_200_volunteers_70_places(request, login, make_user, people, in_app, instances):
+    """The report's 70 captain posts: exactly 70 claimed, 130 waitlisted, in commit order —
+    through one gunicorn instance, and through two sharing the database (two app servers)."""
+    servers = ([request.getfixturevalue("gunicorn_server")] if instances == 1
+               else request.getfixturevalue("gunicorn_pair"))
+    gunicorn_server = servers[0]
     post = _post(login("committee"), capacity=70, grid_code="C1", title="党员楼长招募")
     users = [f"rush{i:03d}" for i in range(200)]
     _bulk_users(in_app, users)
@@ -217,7 +221,8 @@ def test_rush_200_volunteers_70_places(login, make_user, people, gunicorn_server
                             json={"username": u, "password": PASSWORD}).json()["token"] for u in users]
 
     def claim(token):
-        r = requests.post(f"{gunicorn_server}/api/v1/submissions", timeout=120,
+        server = servers[tokens.index(token) % len(servers)]
+        r = requests.post(f"{server}/api/v1/submissions", timeout=120,
                           headers={"Authorization": f"Bearer {token}"},
                           json={"uuid": new_uuid(), "form": "volunteer-signup", "grid_code": "C1",
                                 "data": {"post": post["id"]}})
