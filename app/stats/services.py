@@ -100,17 +100,26 @@ def _meetings(node: GridNode) -> dict:
                 {"grid_code": c.code, "grid_name": c.name} for c in communities if c.id not in held_by]}
 
 
-def _child_segment(prefix: str):
-    """SQL for the id of the child of `prefix` that a submission's node_path lies under:
-    "/1/2/17/230/" under "/1/2/" → "17"; "" for the node itself. One GROUP BY then
-    replaces a query per child."""
-    rest = func.substr(Submission.node_path, len(prefix) + 1)
-    find = func.strpos if db.engine.dialect.name == "postgresql" else func.instr
-    return func.substr(rest, 1, find(rest + "/", "/") - 1)
+def _hours(seconds: int | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
 
 
-def _period_filter(node: GridNode, start, end) -> list:
-    where = [under(Submission.node_path, node.path)]
+def _nth_smallest(where: list, ranks: set[int]) -> dict[int, int]:
+    """{rank: the rank-th smallest resolve_seconds (1-based)} among the rows matching `where`."""
+    seconds = Submission.resolve_seconds
+    if len(ranks) == 1:
+        (rank,) = ranks
+        value = db.session.execute(select(seconds).where(*where, seconds.is_not(None))
+                                   .order_by(seconds).limit(1).offset(rank - 1)).scalar()
+        return {} if value is None else {rank: value}
+    ranked = select(seconds.label("seconds"), func.row_number().over(order_by=seconds).label("rn")
+                    ).where(*where, seconds.is_not(None)).subquery()
+    return dict(db.session.execute(select(ranked.c.rn, ranked.c.seconds)
+                                   .where(ranked.c.rn.in_(sorted(ranks)))).all())
+
+
+def _period_filter(path: str, start, end) -> list:
+    where = [under(Submission.node_path, path)]
     if start:
         where.append(Submission.created_at >= start)
     if end:
@@ -119,14 +128,14 @@ def _period_filter(node: GridNode, start, end) -> list:
 
 
 def _submission_scan(node: GridNode, start, end) -> dict:
-    """Every submission figure of a subtree in two passes over the covering index
-    ix_submissions_stats (node_path, form_id, state, created_at, resolve_seconds):
+    """Every submission figure of a subtree from the covering index ix_submissions_stats
+    (node_path, form_id, state, created_at, resolve_seconds):
 
     1. counts per node path × form × state, grouped in index order (no sort); the few
        thousand groups are then rolled up to the node's children here;
-    2. the resolved rows' seconds ranked twice, over the whole subtree and per child, for
-       nearest-rank percentiles (the ceil(f·n)-th smallest value)."""
-    where = _period_filter(node, start, end)
+    2. nearest-rank percentiles of the resolved rows' seconds: one sort of the subtree for
+       the median and the 90th percentile, one per child (of its rows only) for its median."""
+    where = _period_filter(node.path, start, end)
     kinds = dict(db.session.execute(select(Form.id, Form.kind)).all())
     slugs = dict(db.session.execute(select(Form.id, Form.slug)).all())
     cells = db.session.execute(
@@ -145,33 +154,18 @@ def _submission_scan(node: GridNode, start, end) -> dict:
         counts[0] += n
         counts[1] += resolved
 
-    child = _child_segment(node.path).label("child")
-    seconds = Submission.resolve_seconds
-    ranked = select(
-        child, seconds.label("seconds"),
-        func.row_number().over(order_by=seconds).label("rn"),
-        func.count().over().label("n"),
-        func.row_number().over(partition_by=child, order_by=seconds).label("child_rn"),
-        func.count().over(partition_by=child).label("child_n"),
-    ).where(*where, seconds.is_not(None)).subquery()
-    median_rank = (ranked.c.n + 1) // 2
-    p90_rank = (ranked.c.n * 9 + 9) // 10
-    child_median_rank = (ranked.c.child_n + 1) // 2
-    rows = db.session.execute(select(
-        ranked.c.child, ranked.c.seconds, ranked.c.rn == median_rank, ranked.c.rn == p90_rank,
-        ranked.c.child_rn == child_median_rank).where(
-        (ranked.c.rn == median_rank) | (ranked.c.rn == p90_rank)
-        | (ranked.c.child_rn == child_median_rank))).all()
-    median = p90 = None
+    # Nearest rank: the ceil(f·n)-th smallest. n comes from the counts just made, so each
+    # percentile is one sort of the subtree's resolved rows (per child: of that child's).
+    resolved = sum(counts[1] for counts in per_child.values())
+    ranks = {"median": (resolved + 1) // 2, "p90": (resolved * 9 + 9) // 10}
+    found = _nth_smallest(where, set(ranks.values())) if resolved else {}
+    median, p90 = (_hours(found.get(ranks[k])) for k in ("median", "p90"))
     child_medians = {}
-    for segment, value, is_median, is_p90, is_child_median in rows:
-        hours = round(value / 3600, 2)
-        if is_median:
-            median = hours
-        if is_p90:
-            p90 = hours
-        if is_child_median:
-            child_medians[segment] = hours
+    for segment, (_total, n) in per_child.items():
+        if segment and n:
+            rank = (n + 1) // 2
+            value = _nth_smallest(_period_filter(f"{node.path}{segment}/", start, end), {rank})
+            child_medians[segment] = _hours(value.get(rank))
     return {"by_form_state": [{"form": f, "state": st, "count": n}
                               for (f, st), n in sorted(by_form_state.items())],
             "needs": needs, "per_child": per_child, "child_medians": child_medians,
