@@ -1,5 +1,7 @@
--- wrk script: GET with a bearer token (path from BENCH_PATH).
-local token = os.getenv("BENCH_TOKEN")
+-- wrk script: GET BENCH_PATH, with a bearer token when BENCH_TOKEN is set.
+local token = os.getenv("BENCH_TOKEN") or ""
 request = function()
-  return wrk.format("GET", os.getenv("BENCH_PATH"), {["Authorization"] = "Bearer " .. token})
+  local headers = {}
+  if token ~= "" then headers["Authorization"] = "Bearer " .. token end
+  return wrk.format("GET", os.getenv("BENCH_PATH"), headers)
 end

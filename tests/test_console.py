@@ -252,3 +252,34 @@ def test_notice_with_photo_from_console(console, anon, people):
     assert r.status_code == 302
     notice_id = anon.get("/api/v1/notices/public?grid_code=B1").get_json()["items"][0]["id"]
     assert anon.get(f"/api/v1/notices/{notice_id}/photo").mimetype == "image/jpeg"
+
+
+def test_moving_a_building_carries_its_history_and_figures(console, login, people):
+    """A building moved to another estate takes its submissions, their history events and
+    its points with it: the estates' statistics follow."""
+    from tests.test_lists import _act, _need
+
+    need = _need(login("captain"))
+    for who, action, extra in (("captain", "escalate", {}), ("branch", "escalate", {}),
+                               ("committee", "dispatch", {"partner": "三水燃气公司"}),
+                               ("partner", "accept", {}), ("partner", "resolve", {"comment": "修好"})):
+        _act(login(who), need["id"], action, **extra)
+    committee = login("committee")
+
+    def figures(code):
+        s = committee.get(f"/api/v1/stats?grid_code={code}").get_json()
+        return (s["submissions"]["total"], s["services_delivered"], s["partners_active"],
+                s["points_awarded"], s["median_hours_to_resolve"])
+
+    before = figures("E1")
+    assert before[:3] == (1, 1, 1)
+    assert figures("E2")[:4] == (0, 0, 0, 0)
+    client, token = console("committee")
+    r = client.post("/admin/grid/node", data={"csrf_token": token, "code": "B1", "name": "一栋",
+                                              "level": "building", "parent_code": "E2"})
+    assert r.status_code == 302
+    assert figures("E2") == before
+    assert figures("E1")[:4] == (0, 0, 0, 0)
+    assert figures("C1")[:4] == before[:4]
+    children = {c["grid_code"]: c for c in committee.get("/api/v1/stats?grid_code=C1").get_json()["children"]}
+    assert (children["E1"]["submissions"], children["E2"]["submissions"]) == (0, 1)

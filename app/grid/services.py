@@ -2,7 +2,7 @@
 import csv
 import io
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, true, update
 
 from app.core.paths import under
 from app.core.errors import ApiError
@@ -143,20 +143,21 @@ def import_grid(text: str) -> dict:
 
 def move_node(node: GridNode, new_parent: GridNode | None) -> None:
     """Re-parent a node: rewrite the paths of its subtree and of everything filed under it."""
-    from app.submissions.models import Submission
-    from app.volunteering.models import Post
     from app.lists.models import Resource
+    from app.meetings.models import Meeting
+    from app.notices.models import Notice
+    from app.points.models import PointEntry
+    from app.submissions.models import Submission, SubmissionEvent
+    from app.volunteering.models import Post
 
     old = node.path
     _set_path(node, new_parent)
     new = node.path
     db.session.flush()
-    for model in (GridNode, Submission, Post, Resource):
+    for model in (GridNode, Submission, SubmissionEvent, Post, Resource, PointEntry, Notice, Meeting):
         col = model.path if model is GridNode else model.node_path
-        rows = db.session.execute(select(model).where(under(col, old))).scalars()
-        for row in rows:
-            if model is GridNode:
-                if row.id != node.id:
-                    row.path = new + row.path[len(old):]
-            else:
-                row.node_path = new + row.node_path[len(old):]
+        db.session.execute(
+            update(model).where(under(col, old), model.id != node.id if model is GridNode else true())
+            .values({col.key: literal(new) + func.substr(col, len(old) + 1)})
+            .execution_options(synchronize_session=False))
+    db.session.expire_all()

@@ -15,27 +15,23 @@ from app.volunteering.models import Post
 
 def compute(node: GridNode, start: datetime | None, end: datetime | None) -> dict:
     prefix = node.path
-    in_tree = under(Submission.node_path, prefix)
     scan = _submission_scan(node, start, end)
     by_form_state = scan["by_form_state"]
     totals_by_form: dict[str, int] = {}
     for row in by_form_state:
         totals_by_form[row["form"]] = totals_by_form.get(row["form"], 0) + row["count"]
-    event_where = [SubmissionEvent.submission_id == Submission.id, in_tree]
+    event_where = [under(SubmissionEvent.node_path, prefix)]
     if start:
         event_where.append(SubmissionEvent.at >= start)
     if end:
         event_where.append(SubmissionEvent.at < end)
-    services_delivered = db.session.execute(select(func.count()).select_from(SubmissionEvent).join(
-        Submission, Submission.id == SubmissionEvent.submission_id).where(
+    services_delivered = db.session.execute(select(func.count()).select_from(SubmissionEvent).where(
         *event_where, SubmissionEvent.action == "resolve",
         SubmissionEvent.from_state == "in_service")).scalar_one()
-    escalations = db.session.execute(select(func.count()).select_from(SubmissionEvent).join(
-        Submission, Submission.id == SubmissionEvent.submission_id).where(
+    escalations = db.session.execute(select(func.count()).select_from(SubmissionEvent).where(
         *event_where, SubmissionEvent.action == "escalate",
         SubmissionEvent.system.is_(True))).scalar_one()
-    dispatched_orgs = select(SubmissionEvent.partner_org_id).distinct().join(
-        Submission, Submission.id == SubmissionEvent.submission_id).where(
+    dispatched_orgs = select(SubmissionEvent.partner_org_id).distinct().where(
         *event_where, SubmissionEvent.partner_org_id.is_not(None))
     resource_orgs = select(Resource.org_id).distinct().where(under(Resource.node_path, prefix))
     partners = {r for (r,) in db.session.execute(dispatched_orgs)} | {
@@ -104,9 +100,22 @@ def _hours(seconds: int | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 2)
 
 
-def _nth_smallest(where: list, ranks: set[int]) -> dict[int, int]:
-    """{rank: the rank-th smallest resolve_seconds (1-based)} among the rows matching `where`."""
+def _nth_smallest(where: list, ranks: set[int], walk_index: bool = False) -> dict[int, int]:
+    """{rank: the rank-th smallest resolve_seconds (1-based)} among the rows matching `where`.
+
+    Sorting the matching rows costs in proportion to their number; walking the index
+    ix_submissions_resolve in order, skipping rows outside `where`, in proportion to all
+    resolved rows before the rank — cheaper when `where` holds a large share of them."""
     seconds = Submission.resolve_seconds
+    if walk_index:
+        out = {}
+        for rank in ranks:
+            value = db.session.execute(
+                select(seconds).where(*where, seconds.is_not(None)).order_by(seconds)
+                .limit(1).offset(rank - 1)).scalar()
+            if value is not None:
+                out[rank] = value
+        return out
     if len(ranks) == 1:
         (rank,) = ranks
         value = db.session.execute(select(seconds).where(*where, seconds.is_not(None))
@@ -118,8 +127,8 @@ def _nth_smallest(where: list, ranks: set[int]) -> dict[int, int]:
                                    .where(ranked.c.rn.in_(sorted(ranks)))).all())
 
 
-def _period_filter(path: str, start, end) -> list:
-    where = [under(Submission.node_path, path)]
+def _period_filter(path: str, start, end, column=Submission.node_path) -> list:
+    where = [under(column, path)]
     if start:
         where.append(Submission.created_at >= start)
     if end:
@@ -158,7 +167,13 @@ def _submission_scan(node: GridNode, start, end) -> dict:
     # percentile is one sort of the subtree's resolved rows (per child: of that child's).
     resolved = sum(counts[1] for counts in per_child.values())
     ranks = {"median": (resolved + 1) // 2, "p90": (resolved * 9 + 9) // 10}
-    found = _nth_smallest(where, set(ranks.values())) if resolved else {}
+    everywhere = db.session.execute(select(func.count()).where(
+        Submission.resolve_seconds.is_not(None))).scalar_one() if resolved else 0
+    walk = resolved * 3 > everywhere
+    if walk:
+        # The path as an expression, so that the planner takes the ordered index.
+        where = _period_filter(node.path, start, end, Submission.node_path.op("||")(""))
+    found = _nth_smallest(where, set(ranks.values()), walk_index=walk) if resolved else {}
     median, p90 = (_hours(found.get(ranks[k])) for k in ("median", "p90"))
     child_medians = {}
     for segment, (_total, n) in per_child.items():

@@ -68,7 +68,8 @@ def store_plain(bodies: list[tuple[int, dict]], user) -> dict[int, Submission]:
                 sub.id = ids[sub.uuid]
             label = user.display_name if user else _("Resident")
             db.session.execute(insert(SubmissionEvent), [
-                {"submission_id": sub.id, "seq": 1, "action": "submit", "from_state": None,
+                {"submission_id": sub.id, "node_path": sub.node_path, "seq": 1, "action": "submit",
+                 "from_state": None,
                  "to_state": sub.state, "from_tier": None, "waited_seconds": None,
                  "actor_id": user.id if user else None, "actor_label": label, "comment": None,
                  "partner_org_id": None, "at": now, "system": False, "public_reply": False}

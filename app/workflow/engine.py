@@ -1,6 +1,6 @@
 """The workflow engine: routing through the grid and the one function that changes state."""
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.models import STAFF_ROLES, TIER_RANK, Org, RoleAssignment, User
@@ -83,7 +83,8 @@ def record_event(sub: Submission, action: str, from_state, to_state, actor=None,
                  public_reply=False) -> SubmissionEvent:
     label = "system" if system else (actor.display_name if actor else _("Resident"))
     event = SubmissionEvent(
-        submission_id=sub.id, seq=sub.lock_version, action=action, from_state=from_state,
+        submission_id=sub.id, node_path=sub.node_path, seq=sub.lock_version, action=action,
+        from_state=from_state,
         to_state=to_state, from_tier=from_tier, waited_seconds=waited,
         actor_id=actor.id if actor else None, actor_label=label, comment=comment or None,
         partner_org_id=partner_org_id, at=utcnow(), system=system, public_reply=public_reply)
@@ -151,6 +152,9 @@ def apply_transition(sub: Submission, action: str, actor=None, *, comment=None, 
         sub.grid_node_id = target_node.id
         sub.node = target_node
         sub.node_path = target_node.path
+        db.session.execute(update(SubmissionEvent).where(SubmissionEvent.submission_id == sub.id)
+                           .values(node_path=target_node.path)
+                           .execution_options(synchronize_session=False))
     to = transition["to"]
     if to == "@route":
         new_state = initial_route(workflow, sub.node)

@@ -43,10 +43,13 @@ def upgrade():
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.create_index('ix_submissions_stats', ['node_path', 'form_id', 'state', 'created_at',
                                                        'resolve_seconds'], unique=False)
+        batch_op.create_index('ix_submissions_resolve', ['resolve_seconds', 'node_path', 'created_at'],
+                              unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_index('ix_submissions_resolve')
         batch_op.drop_index('ix_submissions_stats')
         batch_op.drop_column('resolve_seconds')
     _retype(None)
