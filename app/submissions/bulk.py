@@ -44,17 +44,28 @@ def store_plain(bodies: list[tuple[int, dict]], user) -> dict[int, Submission]:
     """Store the plain new submissions among `bodies` ((key, body) pairs, in order).
     Returns the stored ones by key (transient objects carrying their ids); the others are
     absent."""
-    stored = _stored_uuids([body.get("uuid") for _, body in bodies if isinstance(body, dict)])
+    return insert_prepared(prepare_plain(bodies, user), user)
+
+
+def prepare_plain(bodies: list[tuple[int, dict]], user) -> list[tuple[int, Submission]]:
+    """The plain bodies among `bodies`, validated and routed: reads only, nothing stored."""
     memo = {name: _Memo() for name in ("forms", "versions", "nodes", "routes")}
     now = utcnow()
     taken: list[tuple[int, Submission]] = []
     seen: set[str] = set()
     for index, body in bodies:
         sub = _prepare(body, user, memo, now) if isinstance(body, dict) else None
-        if sub is None or sub.uuid in stored or sub.uuid in seen:
+        if sub is None or sub.uuid in seen:
             continue
         seen.add(sub.uuid)
         taken.append((index, sub))
+    return taken
+
+
+def insert_prepared(prepared: list[tuple[int, Submission]], user) -> dict[int, Submission]:
+    """Store what prepare_plain made, but for uuids already stored (left to the caller)."""
+    stored = _stored_uuids([sub.uuid for _, sub in prepared])
+    taken = [(index, sub) for index, sub in prepared if sub.uuid not in stored]
     if not taken:
         return {}
     try:
@@ -72,7 +83,7 @@ def store_plain(bodies: list[tuple[int, dict]], user) -> dict[int, Submission]:
                  "from_state": None,
                  "to_state": sub.state, "from_tier": None, "waited_seconds": None,
                  "actor_id": user.id if user else None, "actor_label": label, "comment": None,
-                 "partner_org_id": None, "at": now, "system": False, "public_reply": False}
+                 "partner_org_id": None, "at": sub.created_at, "system": False, "public_reply": False}
                 for _index, sub in taken])
     except IntegrityError:
         return {}   # a concurrent request stored one of these uuids: one by one instead
