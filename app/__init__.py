@@ -64,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.extensions import api, babel, db, limiter, login_manager, migrate, talisman
 
     app.url_map.converters["int"] = BoundedInt  # /posts/99999999999999999999 → 404, not 500
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     login_manager.init_app(app)

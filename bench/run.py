@@ -237,6 +237,7 @@ def main():
         tokens = {u: requests.post(base + "/api/v1/auth/login", json={"username": u, "password": PASSWORD}).json()["token"]
                   for u in ("bench_committee", "bench_captain", "bench_street")}
         env = {"BENCH_TOKEN": tokens["bench_captain"], "BENCH_BUILDINGS": "C0E0B0"}
+        wrk(base, "/healthz", 3, dict(env, BENCH_PATH="/healthz"), "get.lua")   # warm-up: every worker up
         bare = wrk(base, "/healthz", args.seconds, dict(env, BENCH_PATH="/healthz", BENCH_TOKEN=""), "get.lua")
         floor = wrk(base, "/healthz", args.seconds, dict(env, BENCH_PATH="/healthz"), "get.lua")
         submit = wrk(base, "/api/v1/submissions", args.seconds, env, "submit.lua")

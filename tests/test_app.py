@@ -124,3 +124,46 @@ def test_sqlite_backup_command(runner, app, people, tmp_path):
     assert result.exit_code == 0, result.output
     with sqlite3.connect(target) as conn:
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == len(people)
+
+
+def test_sqlite_writers_queue_and_a_thread_never_waits_for_itself(app):
+    """QueuedConnection (app/core/database.py): a second writer waits in the queue and goes
+    on the moment the first commits; a thread writing through two connections at once is
+    not queued behind itself (SQLite's busy timeout answers instead of a hang)."""
+    import sqlite3
+    import threading
+
+    from app.core.database import QueuedConnection
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's write queue (this run uses another database)")
+        engine = db.engine
+    first, second = engine.raw_connection(), engine.raw_connection()
+    try:
+        one, two = first.driver_connection, second.driver_connection
+        assert isinstance(one, QueuedConnection) and isinstance(two, QueuedConnection)
+        one.begin_immediate()
+        two.execute("PRAGMA busy_timeout=50")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            two.begin_immediate()                      # same thread: no self-deadlock
+        entered = threading.Event()
+
+        def other_writer():
+            conn = engine.raw_connection()
+            try:
+                conn.driver_connection.begin_immediate()
+                entered.set()
+                conn.driver_connection.rollback()
+            finally:
+                conn.close()
+
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        assert not entered.wait(0.3)                   # queued behind the open transaction
+        one.rollback()
+        assert entered.wait(10)                        # and in as soon as it ended
+        thread.join()
+    finally:
+        first.close()
+        second.close()

@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_, select
 
 from app.core.paths import under
 from app.core.clock import isoformat, parse_iso
+from app.core.database import write_phase
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.core.scope import scope_for
@@ -40,7 +41,9 @@ def create():
     """Submit a form (client-made uuid; replays are idempotent)."""
     user = optional_user()
     payload = request.get_json()
-    stored = bulk.store_plain([(0, payload)], user) if isinstance(payload, dict) else {}
+    prepared = bulk.prepare_plain([(0, payload)], user) if isinstance(payload, dict) else []
+    write_phase(db)   # reads done: take the write lock only for the INSERTs
+    stored = bulk.insert_prepared(prepared, user)
     sub, created = (stored[0], True) if stored else services.create_submission(payload, user)
     body = services.serialize(sub, user, detail=True)
     body["tracking_code"] = sub.tracking_code  # what the submitter follows at /app/t/<code>
