@@ -238,13 +238,20 @@ def main():
                   for u in ("bench_committee", "bench_captain", "bench_street")}
         env = {"BENCH_TOKEN": tokens["bench_captain"], "BENCH_BUILDINGS": "C0E0B0"}
         wrk(base, "/healthz", 3, dict(env, BENCH_PATH="/healthz"), "get.lua")   # warm-up: every worker up
-        bare = wrk(base, "/healthz", args.seconds, dict(env, BENCH_PATH="/healthz", BENCH_TOKEN=""), "get.lua")
-        floor = wrk(base, "/healthz", args.seconds, dict(env, BENCH_PATH="/healthz"), "get.lua")
-        submit = wrk(base, "/api/v1/submissions", args.seconds, env, "submit.lua")
-        print(f"GET /healthz: {bare['rps']:.0f} req/s (the floor: framework + one query)")
+        # Best of three rounds, interleaved, so that a noisy moment on a shared machine does
+        # not decide a ratio.
+        rounds = {"bare": [], "token": [], "submit": []}
+        for _ in range(3):
+            rounds["bare"].append(wrk(base, "/healthz", args.seconds,
+                                      dict(env, BENCH_PATH="/healthz", BENCH_TOKEN=""), "get.lua"))
+            rounds["token"].append(wrk(base, "/healthz", args.seconds, dict(env, BENCH_PATH="/healthz"), "get.lua"))
+            rounds["submit"].append(wrk(base, "/api/v1/submissions", args.seconds, env, "submit.lua"))
+        bare, floor, submit = (max(rounds[k], key=lambda r: r["rps"]) for k in ("bare", "token", "submit"))
+        print(f"GET /healthz: {bare['rps']:.0f} req/s (the floor: framework + one query; best of 3)")
         print(f"GET /healthz with a bearer token: {floor['rps']:.0f} req/s (+ the token's user and roles)")
         print(f"POST /api/v1/submissions: {submit['rps']:.0f} req/s, ratio {submit['rps'] / bare['rps']:.2f}x "
-              f"the floor, {submit['rps'] / floor['rps']:.2f}x healthz with a token (non-2xx {submit['non2xx']})")
+              f"the floor, {submit['rps'] / floor['rps']:.2f}x healthz with a token "
+              f"(non-2xx {sum(r['non2xx'] for r in rounds['submit'])})")
         ops = [{"op": "submit", "uuid": str(uuid.uuid4()), "form": "suggestion", "grid_code": "C0E0B0",
                 "data": {"category": "repair", "content": "同步", "anonymous": True}} for _ in range(500)]
         t = time.perf_counter()
@@ -254,10 +261,14 @@ def main():
         assert r.ok and {x["status"] for x in r.json()["results"]} == {"created"}
         print(f"POST /api/v1/sync, 500 ops: {took:.2f} s, {500 / took:.0f} submissions/s")
         h = {"Authorization": f"Bearer {tokens['bench_committee']}"}
-        inbox = timed(lambda: requests.get(base + "/api/v1/inbox?limit=50", headers=h).raise_for_status())
+        inbox = timed(lambda: requests.get(base + "/api/v1/inbox?limit=50", headers=h).raise_for_status(), 200)
         listing = timed(lambda: requests.get(base + "/api/v1/submissions?form=suggestion&state=at_branch&grid_code=C0E3&limit=50",
-                                             headers=h).raise_for_status())
+                                             headers=h).raise_for_status(), 200)
+        hc = {"Authorization": f"Bearer {tokens['bench_captain']}"}
+        captain_inbox = timed(lambda: requests.get(base + "/api/v1/inbox?limit=50", headers=hc).raise_for_status(), 200)
         print(f"GET /api/v1/inbox (committee of 1 of 12 communities): p50 {inbox['p50_ms']} ms, p99 {inbox['p99_ms']} ms")
+        print(f"GET /api/v1/inbox (captain of 1 of 4,800 buildings): p50 {captain_inbox['p50_ms']} ms, "
+              f"p99 {captain_inbox['p99_ms']} ms")
         print(f"GET /api/v1/submissions filtered page: p50 {listing['p50_ms']} ms, p99 {listing['p99_ms']} ms")
         community = timed(lambda: requests.get(base + "/api/v1/stats?grid_code=C0", headers=h).raise_for_status(), 5)
         hs = {"Authorization": f"Bearer {tokens['bench_street']}"}
