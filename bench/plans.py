@@ -13,6 +13,8 @@ sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(_
 
 REQUESTS = [
     ("bench_committee", "/api/v1/inbox?limit=50"),
+    ("bench_captain", "/api/v1/inbox?limit=50"),
+    ("bench_street", "/api/v1/inbox?limit=50"),
     ("bench_committee", "/api/v1/submissions?form=suggestion&state=at_branch&grid_code=C0E3&limit=50"),
     ("bench_committee", "/api/v1/stats?grid_code=C0"),
 ]
@@ -41,7 +43,7 @@ def main(url: str) -> None:
             assert client.get(path, headers={"Authorization": f"Bearer {token}"}).status_code == 200
         finally:
             event.remove(engine, "before_cursor_execute", record)
-        print(f"\n## GET {path} ({engine.dialect.name})")
+        print(f"\n## GET {path} as {username} ({engine.dialect.name})")
         with engine.connect() as conn:
             for statement, parameters in seen:
                 print("\n" + re.sub(r"\s+", " ", statement)[:300])

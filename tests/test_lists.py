@@ -157,3 +157,27 @@ def test_dispatch_names_a_resource_and_lists_filter(login, people):
     assert committee.get("/api/v1/submissions?form=need&partner=电信三水分公司").get_json()["items"] == []
     assert len(committee.get("/api/v1/submissions?form=need&category=network").get_json()["items"]) == 1
     assert committee.get("/api/v1/submissions?form=need&category=health").get_json()["items"] == []
+
+
+def test_percentiles_agree_whether_sorted_or_walked(login, anon, people, clock):
+    """A small subtree's percentiles come from a sort of its rows, a large one's from a walk
+    of the resolve-seconds index (app/stats/services.py): both give the nearest rank."""
+    on_b1 = [anon.post("/api/v1/submissions", json=suggestion("B1")).get_json() for _ in range(2)]
+    on_b4 = [anon.post("/api/v1/submissions", json=suggestion("B4")).get_json() for _ in range(5)]
+    captain, captain4 = login("captain"), login("captain4")
+    for sub in on_b4:                                  # resolved after 1, 2, 3, 4, 5 hours
+        clock.advance(hours=1)
+        _act(captain4, sub["id"], "resolve", comment="好了")
+    clock.advance(hours=5)
+    _act(captain, on_b1[0]["id"], "resolve", comment="好了")   # 10 hours
+    clock.advance(hours=10)
+    _act(captain, on_b1[1]["id"], "resolve", comment="好了")   # 20 hours
+
+    def hours(code, who="street"):
+        s = login(who).get(f"/api/v1/stats?grid_code={code}").get_json()
+        return s["median_hours_to_resolve"], s["p90_hours_to_resolve"], {
+            c["grid_code"]: c["median_hours_to_resolve"] for c in s["children"]}
+
+    assert hours("C1") == (10.0, 20.0, {"E1": 10.0, "E2": None})   # 2 of 7: sorted
+    assert hours("C2") == (3.0, 5.0, {"E3": 3.0})                    # 5 of 7: walked
+    assert hours("ST") == (4.0, 20.0, {"C1": 10.0, "C2": 3.0})       # all: walked
