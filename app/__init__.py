@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     from app.core import database  # noqa: F401  (engine event hooks)
+    from app.core import refcache
     from app.core.errors import register_error_handlers, error_response
     from app.core.i18n import select_locale
     from app.core.seclog import log_security_event
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     db.init_app(app)
+    refcache.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -81,9 +83,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def _load_user(user_id: str):
-        from app.accounts.models import User
         from app.core.ids import as_id
-        user = db.session.get(User, as_id(user_id)) if as_id(user_id) else None
+        from app.core.security import cached_user
+        user = cached_user(as_id(user_id)) if as_id(user_id) else None
         return user if user and user.active else None
 
     app.before_request(refuse_nul)

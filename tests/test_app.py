@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.config import ConfigError
+from app.core import refcache
 from app.extensions import db
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -97,8 +98,17 @@ def test_migrations_match_the_models(app, tmp_path):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, db.metadata)
         forms = conn.execute(text("SELECT slug FROM forms ORDER BY slug")).scalars().all()
+        dialect = conn.dialect.name
+        triggers = set(conn.execute(text(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal" if dialect == "postgresql"
+            else "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+        generation = conn.execute(text("SELECT value FROM reference_generation")).scalars().all()
     engine.dispose()
     assert diff == []
+    # The reference cache is only as good as these triggers (a migration that recreates a
+    # watched table must make them again).
+    assert refcache.trigger_names(dialect) <= triggers
+    assert len(generation) == 1 and len(generation[0]) == 32
     assert forms == ["member-registration", "need", "suggestion", "volunteer-signup"]
 
 

@@ -25,6 +25,24 @@ def test_captain_submission_is_routed_to_their_building(login, people):
     assert body["history"][0]["action"] == "submit"
 
 
+def test_the_answer_to_a_submission_is_what_reading_it_back_gives(login, anon, people):
+    """POST answers from what it wrote (no re-read): it must equal a later GET, for a staff
+    member and for a resident without an account, except what only the submitter sees."""
+    api = login("captain")
+    created = api.post("/api/v1/submissions", json=suggestion("B1")).get_json()
+    read = api.get(f"/api/v1/submissions/{created['id']}").get_json()
+    assert created["history"][0]["actor"] == "captain"
+    assert created == read
+
+    resident = anon.post("/api/v1/submissions", json=suggestion("B2")).get_json()
+    read = login("captain2").get(f"/api/v1/submissions/{resident['id']}").get_json()
+    assert resident["history"][0]["actor"] is None
+    assert resident["history"] == read["history"]
+    assert {k: v for k, v in resident.items() if k not in ("tracking_code", "allowed_actions",
+                                                          "actions")} == \
+        {k: v for k, v in read.items() if k not in ("tracking_code", "allowed_actions", "actions")}
+
+
 def test_replay_same_uuid_same_content_is_200_and_stores_once(login, people, in_app):
     api = login("captain")
     body = suggestion()

@@ -5,6 +5,7 @@ from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
 
 from app.accounts import services
+from app.accounts.models import ApiToken
 from app.accounts.schemas import LoginSchema, PasswordSchema, SignupSchema
 from app.core.errors import ApiError
 from app.core.ratelimit import is_failed_login, login_client_key, login_username_key
@@ -40,8 +41,8 @@ def login(args):
 def logout():
     """Revoke the token used for this call and end the session."""
     require_user()
-    if g.get("api_token") is not None:
-        services.revoke_token(g.api_token)
+    if g.get("api_token_id") is not None:
+        services.revoke_token(db.session.get(ApiToken, g.api_token_id))
     logout_user()
     return jsonify({"status": "ok"})
 

@@ -74,7 +74,9 @@ def engine_options(uri: str, options: dict) -> dict:
     """Engine options for this database: SQLite files get QueuedConnections."""
     if not uri.startswith("sqlite:///") or ":memory:" in uri:
         return options
-    return dict(options, connect_args=dict(options.get("connect_args") or {}, factory=QueuedConnection))
+    # A file's connection does not drop like a server's: no ping before each checkout.
+    return dict(options, pool_pre_ping=False,
+                connect_args=dict(options.get("connect_args") or {}, factory=QueuedConnection))
 
 
 def _is_sqlite(dbapi_connection) -> bool:

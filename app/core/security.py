@@ -7,8 +7,8 @@ from flask import current_app, g, request, session
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
+from app.core import refcache
 from app.core.clock import utcnow
 from app.core.errors import ApiError
 from app.extensions import db
@@ -30,26 +30,46 @@ def csrf_token() -> str:
 
 def load_request_user() -> None:
     """before_request: a Bearer header decides alone; otherwise Flask-Login's session."""
-    from app.accounts.models import ApiToken
-
     g.pop("_login_user", None)
     g.pop("_scope", None)
-    g.pop("api_token", None)
+    g.pop("api_token_id", None)
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         g.auth_via = "token"
-        token = header[7:].strip()
-        row = db.session.execute(
-            select(ApiToken).options(joinedload(ApiToken.user))
-            .where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
-        now = utcnow()
-        if row and row.revoked_at is None and row.expires_at > now and row.user.active:
-            g._login_user = row.user
-            g.api_token = row
+        token = _token_row(hash_token(header[7:].strip()))
+        user = cached_user(token[1]) if token and token[3] is None and token[2] > utcnow() else None
+        if user is not None and user.active:
+            g._login_user = user
+            g.api_token_id = token[0]
         else:
             g._login_user = AnonymousUserMixin()
         return
     g.auth_via = "session"
+
+
+def _token_row(token_hash: str):
+    """(id, user id, expires at, revoked at) of a token, through the reference cache."""
+    from app.accounts.models import ApiToken
+
+    def load():
+        row = db.session.execute(
+            select(ApiToken.id, ApiToken.user_id, ApiToken.expires_at, ApiToken.revoked_at)
+            .where(ApiToken.token_hash == token_hash)).first()
+        return tuple(row) if row else None
+    return refcache.cached(("token", token_hash), load)
+
+
+def cached_user(user_id: int):
+    """A user with their roles (and the roles' nodes), through the reference cache."""
+    from app.accounts.models import User
+
+    def load():
+        user = db.session.get(User, user_id)
+        if user is not None:
+            for role in user.roles:   # loaded now, so that the cached copy carries them
+                role.node, role.org
+        return user
+    return refcache.cached_object(("user", user_id), load)
 
 
 def refuse_nul() -> None:

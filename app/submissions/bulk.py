@@ -13,10 +13,11 @@ photos (uploads to attach). If the INSERT meets a concurrent copy of a uuid, all
 """
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from app.core.clock import utcnow
+from app.core.clock import isoformat, utcnow
+from app.core.refcache import snapshot
 from app.core.errors import ApiError
 from app.extensions import db
 from app.forms import services as forms
@@ -62,41 +63,72 @@ def prepare_plain(bodies: list[tuple[int, dict]], user) -> list[tuple[int, Submi
     return taken
 
 
-def insert_prepared(prepared: list[tuple[int, Submission]], user) -> dict[int, Submission]:
-    """Store what prepare_plain made, but for uuids already stored (left to the caller)."""
-    stored = _stored_uuids([sub.uuid for _, sub in prepared])
-    taken = [(index, sub) for index, sub in prepared if sub.uuid not in stored]
-    if not taken:
+def insert_prepared(prepared: list[tuple[int, Submission]], user,
+                    savepoint: bool = True) -> dict[int, Submission]:
+    """Store what prepare_plain made, but for uuids already stored (left to the caller).
+
+    Without a savepoint (a request that has written nothing else) a failed INSERT rolls the
+    whole transaction back before the caller takes the one-by-one path."""
+    if not prepared:
         return {}
     try:
-        with db.session.begin_nested():
-            # RETURNING in any order (asking for parameter order makes SQLAlchemy insert row
-            # by row on SQLite): uuids are unique within the run, so they map rows back.
-            ids = dict(db.session.execute(
-                insert(Submission).returning(Submission.uuid, Submission.id),
-                [{c: getattr(sub, c) for c in COLUMNS} for _index, sub in taken]).all())
-            for _index, sub in taken:
-                sub.id = ids[sub.uuid]
-            label = user.display_name if user else _("Resident")
-            db.session.execute(insert(SubmissionEvent), [
-                {"submission_id": sub.id, "node_path": sub.node_path, "seq": 1, "action": "submit",
-                 "from_state": None,
-                 "to_state": sub.state, "from_tier": None, "waited_seconds": None,
-                 "actor_id": user.id if user else None, "actor_label": label, "comment": None,
-                 "partner_org_id": None, "at": sub.created_at, "system": False, "public_reply": False}
-                for _index, sub in taken])
+        if savepoint:
+            with db.session.begin_nested():
+                ids = _insert(prepared, user)
+        else:
+            ids = _insert(prepared, user)
     except IntegrityError:
-        return {}   # a concurrent request stored one of these uuids: one by one instead
-    return dict(taken)
+        if not savepoint:
+            db.session.rollback()
+        return {}   # e.g. a clashing tracking code: one by one instead
+    return {index: sub for index, sub in prepared if sub.id is not None and sub.uuid in ids}
 
 
-def _stored_uuids(uuids: list) -> set[str]:
-    wanted = [str(u) for u in uuids if isinstance(u, str)]
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        found.update(db.session.execute(select(Submission.uuid).where(
-            Submission.uuid.in_(wanted[start:start + 500]))).scalars())
-    return found
+def _insert(prepared: list[tuple[int, Submission]], user) -> dict[str, int]:
+    """INSERT the submissions (a uuid already stored is skipped: ON CONFLICT DO NOTHING) and
+    the first event of each one stored. Returns {uuid: id} of those stored."""
+    # RETURNING in any order (asking for parameter order makes SQLAlchemy insert row by row
+    # on SQLite): uuids are unique within the run, so they map rows back.
+    # Core statements on the tables: the ORM's bulk machinery costs more than the INSERT.
+    table = Submission.__table__
+    statement = _dialect_insert()(table).on_conflict_do_nothing(index_elements=["uuid"])
+    ids = dict(db.session.execute(
+        statement.returning(table.c.uuid, table.c.id),
+        [{c: getattr(sub, c) for c in COLUMNS} for _index, sub in prepared]).all())
+    stored = [sub for _index, sub in prepared if sub.uuid in ids]
+    for sub in stored:
+        sub.id = ids[sub.uuid]
+    if stored:
+        db.session.execute(insert(SubmissionEvent.__table__),
+                           [first_event(sub, user) for sub in stored])
+    return ids
+
+
+def _dialect_insert():
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert
+
+
+def first_event(sub: Submission, user) -> dict:
+    """The "submit" event of a submission stored here, as a row."""
+    return {"submission_id": sub.id, "node_path": sub.node_path, "seq": 1, "action": "submit",
+            "from_state": None, "to_state": sub.state, "from_tier": None,
+            "waited_seconds": None, "actor_id": user.id if user else None,
+            "actor_label": user.display_name if user else _("Resident"), "comment": None,
+            "partner_org_id": None, "at": sub.created_at, "system": False,
+            "public_reply": False}
+
+
+def first_history(sub: Submission, user) -> list[dict]:
+    """The history of a submission just stored here, as services.read_history would read it."""
+    event = first_event(sub, user)
+    return [{"seq": 1, "action": "submit", "from_state": None, "to_state": sub.state,
+             "actor": user.username if user else None, "actor_name": event["actor_label"],
+             "actor_id": event["actor_id"], "comment": None, "waited_seconds": None,
+             "at": isoformat(sub.created_at), "system": False}]
 
 
 def _prepare(payload: dict, user, memo: dict, now) -> Submission | None:
@@ -104,12 +136,15 @@ def _prepare(payload: dict, user, memo: dict, now) -> Submission | None:
     path (which reports whatever is wrong with it)."""
     try:
         body = submissions.parse_body(payload)
-        form = memo["forms"].get_or(body["form"], lambda: forms.form_by_slug(body["form"]))
+        form = memo["forms"].get_or(body["form"], lambda: snapshot(
+            ("form", body["form"]), lambda: forms.form_by_slug(body["form"])))
         if form is None or form.closed or (not form.public and user is None):
             return None
-        version = memo["versions"].get_or((form.id, body.get("form_version")),
-                                          lambda: forms.get_version(form, body.get("form_version")))
-        node = memo["nodes"].get_or(body["grid_code"], lambda: node_by_code(body["grid_code"]))
+        number = body.get("form_version") or form.current_version
+        version = memo["versions"].get_or((form.id, number), lambda: snapshot(
+            ("version", form.id, number), lambda: forms.get_version(form, number)))
+        node = memo["nodes"].get_or(body["grid_code"], lambda: snapshot(
+            ("node", body["grid_code"]), lambda: node_by_code(body["grid_code"])))
         if version is None or node is None:
             return None
         data = forms.validate_data(version, body["data"])
@@ -129,5 +164,7 @@ def _prepare(payload: dict, user, memo: dict, now) -> Submission | None:
         submitter_id=user.id if user else None, client_created_at=body.get("client_created_at"),
         created_at=now, updated_at=now, lock_version=1, supporters=0,
         tracking_code=submissions.tracking_code())
+    # Read-only snapshots shared through the reference cache: `sub` is never added to a
+    # session (it is INSERTed as a row), so they never are either.
     sub.node, sub.form, sub.version = node, form, version
     return sub

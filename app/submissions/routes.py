@@ -43,9 +43,13 @@ def create():
     payload = request.get_json()
     prepared = bulk.prepare_plain([(0, payload)], user) if isinstance(payload, dict) else []
     write_phase(db)   # reads done: take the write lock only for the INSERTs
-    stored = bulk.insert_prepared(prepared, user)
-    sub, created = (stored[0], True) if stored else services.create_submission(payload, user)
-    body = services.serialize(sub, user, detail=True)
+    stored = bulk.insert_prepared(prepared, user, savepoint=False)
+    if stored:
+        sub, created = stored[0], True
+        body = services.serialize(sub, user, detail=True, history=bulk.first_history(sub, user))
+    else:
+        sub, created = services.create_submission(payload, user)
+        body = services.serialize(sub, user, detail=True)
     body["tracking_code"] = sub.tracking_code  # what the submitter follows at /app/t/<code>
     return jsonify(body), (201 if created else 200)
 

@@ -7,6 +7,7 @@ from app.accounts.models import STAFF_ROLES, TIER_RANK, Org, RoleAssignment, Use
 from app.core.clock import utcnow
 from app.core.errors import ApiError
 from app.core.ids import as_id
+from app.core.refcache import cached
 from app.core.scope import scope_for
 from app.extensions import db
 from app.grid.models import GridNode
@@ -20,11 +21,13 @@ def tier_has_holder(node: GridNode, tier: str) -> bool:
     if tier not in STAFF_ROLES:
         return True
     ids = node.ancestor_ids
-    found = db.session.execute(
-        select(RoleAssignment.id).join(User, User.id == RoleAssignment.user_id).where(
-            RoleAssignment.role == tier, RoleAssignment.grid_node_id.in_(ids),
-            User.active.is_(True)).limit(1)).first()
-    return found is not None
+
+    def load():
+        return db.session.execute(
+            select(RoleAssignment.id).join(User, User.id == RoleAssignment.user_id).where(
+                RoleAssignment.role == tier, RoleAssignment.grid_node_id.in_(ids),
+                User.active.is_(True)).limit(1)).first() is not None
+    return cached(("holder", node.path, tier), load)
 
 
 def pick_state(workflow: dict, node: GridNode, candidates) -> str:
