@@ -64,11 +64,7 @@ def cached_user(user_id: int):
     from app.accounts.models import User
 
     def load():
-        user = db.session.get(User, user_id)
-        if user is not None:
-            for role in user.roles:   # loaded now, so that the cached copy carries them
-                role.node, role.org
-        return user
+        return db.session.get(User, user_id)   # roles come with it (selectin, nodes joined)
     return refcache.cached_object(("user", user_id), load)
 
 
