@@ -1,5 +1,5 @@
 """Language negotiation: zh-CN by default, English when Accept-Language prefers it."""
-from flask import request
+from flask import g, request
 
 SUPPORTED = ["zh", "en"]
 
@@ -7,11 +7,13 @@ SUPPORTED = ["zh", "en"]
 def select_locale() -> str:
     if not request:
         return "zh"
-    lang = request.args.get("lang")
-    if lang in SUPPORTED:
-        return lang
-    best = request.accept_languages.best_match(SUPPORTED)
-    return best or "zh"
+    cached = g.get("_locale")
+    if cached is None:
+        lang = request.args.get("lang")
+        if lang not in SUPPORTED:
+            lang = request.accept_languages.best_match(SUPPORTED) or "zh"
+        cached = g._locale = lang   # once per request: every label of a page asks
+    return cached
 
 
 def pick(label: dict | str | None, locale: str | None = None) -> str:

@@ -115,6 +115,7 @@ def list_submissions():
     rows = db.session.execute(query.order_by(Submission.id.desc()).limit(limit + 1)).unique().scalars().all()
     more = len(rows) > limit
     rows = rows[:limit]
+    services.attach_reference(rows)
     return jsonify({"items": [services.serialize(s, user) for s in rows],
                     "next_cursor": _encode(rows[-1].id) if more else None})
 
@@ -207,6 +208,7 @@ def inbox():
     more = len(rows) > limit
     rows = rows[:limit]
     items = []
+    services.attach_reference(rows)
     for s in rows:
         actions = services.allowed_actions(user, s)
         if actions:  # the tier matched, but e.g. nobody completes their own claim

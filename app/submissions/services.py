@@ -12,6 +12,7 @@ from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError, flatten_messages
 from app.core.ids import as_id
 from app.core.i18n import pick
+from app.core.refcache import cached_object
 from app.core.scope import scope_for, submission_filter
 from app.extensions import db
 from app.forms import services as forms
@@ -206,6 +207,25 @@ def serialize(sub: Submission, user, detail: bool = False, history: list | None 
         out["allowed_actions"] = list(dict.fromkeys(a["action"] for a in actions))
         out["actions"] = actions
     return out
+
+
+def attach_reference(subs) -> None:
+    """Give a page of submissions their forms and versions from the reference cache, instead
+    of one lazy load each (serialising a page reads both for every row)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from app.forms.models import Form, FormVersion
+
+    memo: dict[tuple, object] = {}
+    for sub in subs:
+        for name, model, ident in (("form", Form, sub.form_id),
+                                   ("version", FormVersion, sub.form_version_id)):
+            if name in sub.__dict__:
+                continue   # already loaded
+            key = (name + "-id", ident)
+            if key not in memo:
+                memo[key] = cached_object(key, lambda m=model, i=ident: db.session.get(m, i))
+            set_committed_value(sub, name, memo[key])
 
 
 def mask(value: str) -> str:
