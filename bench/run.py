@@ -1,6 +1,7 @@
 """Benchmarks that print figures: `make bench` or `.venv/bin/python bench/run.py --db sqlite`.
 
-Starts the real server (gunicorn, 2 workers x 4 threads) on a fresh database with a
+Starts the real server (gunicorn, 2 workers: sync workers on SQLite, 4 threads each on
+PostgreSQL — see docs/performance.md, "Workers and threads") on a fresh database with a
 realistic grid (12 communities, 240 estates, 4,800 buildings), loads N submissions, and
 measures with wrk (apt-get install wrk) side by side with the server's own floor (/healthz).
 """
@@ -145,7 +146,7 @@ def _insert(db, batch: list[dict], history: dict) -> None:
     db.session.commit()
 
 
-def start_server(url: str):
+def start_server(url: str, threads: int):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -153,7 +154,7 @@ def start_server(url: str):
                PUBLIC_SUBMIT_LIMIT="100000/second")
     log = open(os.path.join(tempfile.mkdtemp(), "server.log"), "w")   # the security log and errors
     print(f"server log: {log.name}")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b",
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", str(threads), "-b",
                              f"127.0.0.1:{port}", "--log-level", "error", "wsgi:app"], cwd=ROOT, env=env,
                             stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -224,6 +225,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--database", help="a database an earlier run seeded (printed as 'seeded … :'); "
                         "measure it again without seeding")
+    parser.add_argument("--threads", type=int, help="threads per gunicorn worker (default: 1 on "
+                        "SQLite, whose writers queue for one lock, 4 on PostgreSQL)")
     args = parser.parse_args()
     if args.database:
         url = args.database
@@ -232,7 +235,9 @@ def main():
         t = time.perf_counter()
         seed(url, args.rows)
         print(f"seeded {args.rows} submissions on {args.db} in {time.perf_counter() - t:.0f} s: {url}")
-    proc, base = start_server(url)
+    threads = args.threads or (1 if url.startswith("sqlite") else 4)
+    print(f"server: gunicorn, 2 workers x {threads} thread(s)")
+    proc, base = start_server(url, threads)
     try:
         tokens = {u: requests.post(base + "/api/v1/auth/login", json={"username": u, "password": PASSWORD}).json()["token"]
                   for u in ("bench_committee", "bench_captain", "bench_street")}

@@ -6,8 +6,8 @@ submission its form, version, building and who holds each tier above it. They ch
 request: about half of a submission's time.
 
 The database keeps one value, `reference_generation.value`, that triggers on the watched
-tables (WATCHED) set to a new random value inside any transaction that inserts, updates,
-deletes (or, on PostgreSQL, truncates) their rows — whatever wrote them: the app, a migration,
+tables (WATCHED) set to a new random value inside any transaction that updates or deletes
+(or, on PostgreSQL, truncates) their rows, or inserts rows that could change a cached answer — whatever wrote them: the app, a migration,
 psql. A request reads that value once (one indexed single-row read) and uses the process's
 cached rows only if they were loaded under the same value; otherwise the cache is emptied and
 refilled. Because the value changes in the writer's transaction, a reader sees the new value
@@ -30,7 +30,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 
-WATCHED = ("users", "role_assignments", "api_tokens", "grid_nodes", "forms", "form_versions")
+# Table → the writes that change the generation. A new user or token cannot be in any cache
+# (nothing caches "not found"), so sign-ups and sign-ins leave the caches alone; every
+# update and delete, and a new role (it widens a scope), do not. Never cache a miss: it
+# would make every INSERT a change.
+WATCHED = {
+    "users": ("UPDATE", "DELETE"),
+    "api_tokens": ("UPDATE", "DELETE"),
+    "role_assignments": ("INSERT", "UPDATE", "DELETE"),
+    "grid_nodes": ("INSERT", "UPDATE", "DELETE"),
+    "forms": ("INSERT", "UPDATE", "DELETE"),
+    "form_versions": ("INSERT", "UPDATE", "DELETE"),
+}
 LIMIT = 20_000   # entries; past it the cache starts again (tokens are the many ones)
 
 
@@ -55,10 +66,11 @@ def trigger_statements(dialect: str, tables=WATCHED) -> list[str]:
                 ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value;
                 RETURN NULL;
             END $$"""]
-        for table in tables:
+        for table, ops in tables.items():
+            events = " OR ".join((*ops, "TRUNCATE"))
             statements += [
                 f"DROP TRIGGER IF EXISTS refgen_{table} ON {table}",
-                f"CREATE TRIGGER refgen_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"CREATE TRIGGER refgen_{table} AFTER {events} "
                 f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_reference_generation()"]
         return statements
     # SQLite: row triggers. An UPDATE, then an INSERT only if the row is missing (not an
@@ -68,8 +80,8 @@ def trigger_statements(dialect: str, tables=WATCHED) -> list[str]:
             f"INSERT INTO reference_generation (id, value) SELECT 1, {fresh} "
             f"WHERE NOT EXISTS (SELECT 1 FROM reference_generation WHERE id = 1);")
     statements = []
-    for table in tables:
-        for op in ("INSERT", "UPDATE", "DELETE"):
+    for table, ops in tables.items():
+        for op in ops:
             name = f"refgen_{table}_{op.lower()}"
             statements += [f"DROP TRIGGER IF EXISTS {name}",
                            f"CREATE TRIGGER {name} AFTER {op} ON {table} BEGIN {body} END"]
@@ -79,7 +91,7 @@ def trigger_statements(dialect: str, tables=WATCHED) -> list[str]:
 def trigger_names(dialect: str, tables=WATCHED) -> set[str]:
     if dialect == "postgresql":
         return {f"refgen_{table}" for table in tables}
-    return {f"refgen_{table}_{op}" for table in tables for op in ("insert", "update", "delete")}
+    return {f"refgen_{table}_{op.lower()}" for table, ops in tables.items() for op in ops}
 
 
 @event.listens_for(db.metadata, "after_create")

@@ -21,7 +21,14 @@ branch_labels = None
 depends_on = None
 
 # Frozen here: a later migration that watches more tables calls trigger_statements again.
-TABLES = ("users", "role_assignments", "api_tokens", "grid_nodes", "forms", "form_versions")
+TABLES = {
+    "users": ("UPDATE", "DELETE"),
+    "api_tokens": ("UPDATE", "DELETE"),
+    "role_assignments": ("INSERT", "UPDATE", "DELETE"),
+    "grid_nodes": ("INSERT", "UPDATE", "DELETE"),
+    "forms": ("INSERT", "UPDATE", "DELETE"),
+    "form_versions": ("INSERT", "UPDATE", "DELETE"),
+}
 
 
 def upgrade():
