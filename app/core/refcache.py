@@ -154,24 +154,6 @@ def cached(key: tuple, load):
         return value
 
 
-def cached_object(key: tuple, load):
-    """An ORM object through the cache, attached to this request's session.
-
-    `load()` returns the object with everything callers read already loaded; the cache keeps
-    a detached copy and each caller gets `merge(load=False)` of it: no SQL."""
-    entries = _cache().entries(current_generation())
-    if entries is None:
-        return load()
-    snapshot = entries.get(key)
-    if snapshot is None:
-        obj = load()
-        if obj is None:
-            return None
-        snapshot = _detached_copy(obj)
-        entries[key] = snapshot
-    return db.session.merge(snapshot, load=False)
-
-
 def snapshot(key: tuple, load):
     """A read-only object through the cache: the detached snapshot itself, shared by every
     thread, for code that only reads its loaded columns (and never adds it, or an object
@@ -186,6 +168,15 @@ def snapshot(key: tuple, load):
             return None
         value = entries[key] = _detached_copy(obj)
     return value
+
+
+def cached_object(key: tuple, load):
+    """An ORM object through the cache, attached to this request's session.
+
+    `load()` returns the object with everything callers read already loaded; the cache keeps
+    a detached copy and each caller gets `merge(load=False)` of it: no SQL."""
+    value = snapshot(key, load)
+    return None if value is None else db.session.merge(value, load=False)
 
 
 def _detached_copy(obj):
