@@ -9,8 +9,11 @@ instead of a savepoint and two ORM flushes each.
 Only what is certain to be stored takes this path; everything else is left to
 create_submission, which gives it its usual answer: replays (uuid already stored or repeated
 in the run), invalid or refused bodies, volunteer claims (a post's places) and bodies carrying
-photos (uploads to attach). If the INSERT meets a concurrent copy of a uuid, all fall back.
+photos (uploads to attach). A uuid already stored (even by a
+concurrent request) is skipped by the INSERT (ON CONFLICT DO NOTHING) and left to it too.
 """
+
+from contextlib import nullcontext
 
 from flask_babel import gettext as _
 from sqlalchemy import insert
@@ -72,16 +75,13 @@ def insert_prepared(prepared: list[tuple[int, Submission]], user,
     if not prepared:
         return {}
     try:
-        if savepoint:
-            with db.session.begin_nested():
-                ids = _insert(prepared, user)
-        else:
+        with db.session.begin_nested() if savepoint else nullcontext():
             ids = _insert(prepared, user)
     except IntegrityError:
         if not savepoint:
             db.session.rollback()
         return {}   # e.g. a clashing tracking code: one by one instead
-    return {index: sub for index, sub in prepared if sub.id is not None and sub.uuid in ids}
+    return {index: sub for index, sub in prepared if sub.uuid in ids}
 
 
 def _insert(prepared: list[tuple[int, Submission]], user) -> dict[str, int]:
