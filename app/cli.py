@@ -59,7 +59,11 @@ def users_import(path):
 @workflow_cli.command("tick")
 @click.option("--now", "now_text", default=None, help="ISO 8601 time to evaluate timers at")
 def workflow_tick(now_text):
-    """Apply every timed transition due at --now (default: now). Safe to run twice."""
+    """Apply every timed transition due at --now (default: now). Safe to run twice.
+
+    On SQLite it also refreshes the query planner's statistics of tables that outgrew them."""
+    from app.core.database import refresh_statistics
+    from app.extensions import db
     from app.workflow.timers import run_tick
 
     try:
@@ -74,6 +78,9 @@ def workflow_tick(now_text):
         current_app.config["CLOCK"] = previous
     click.echo(f"workflow tick at {now.isoformat()}Z: applied {result['applied']}, "
                f"skipped {result['skipped']}")
+    analysed = refresh_statistics(db.session)
+    if analysed:
+        click.echo(f"planner statistics refreshed: {', '.join(analysed)}")
 
 
 @click.command("seed-demo")

@@ -1,7 +1,8 @@
 """Query plans of the hot reads, as the database chose them: `bench/plans.py DATABASE_URL`.
 
 Run it on a database that bench/run.py seeded (it keeps the PostgreSQL one; for SQLite pass
-the file it printed). It signs in as the bench users, makes the requests in-process, records
+the file it printed). `--analyze` runs each statement on PostgreSQL and prints its real
+timings (EXPLAIN ANALYZE). It signs in as the bench users, makes the requests in-process, records
 every statement that reads submissions, and prints the database's plan for each.
 """
 import re
@@ -21,7 +22,7 @@ REQUESTS = [
 PASSWORD = "bench-password-1"
 
 
-def main(url: str) -> None:
+def main(url: str, analyze: bool = False) -> None:
     from app import create_app
     from app.extensions import db
 
@@ -53,10 +54,11 @@ def main(url: str) -> None:
                     print("\n".join("    " + r[-1] for r in rows))
                 else:
                     with raw.cursor() as cur:
-                        cur.execute("EXPLAIN " + statement, parameters)
+                        cur.execute(("EXPLAIN ANALYZE " if analyze else "EXPLAIN ") + statement, parameters)
                         print("\n".join("    " + r[0] for r in cur.fetchall()))
                 conn.execute(text("SELECT 1"))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    args = [a for a in sys.argv[1:] if a != "--analyze"]
+    main(args[0], analyze="--analyze" in sys.argv)

@@ -105,6 +105,9 @@ def seed(url: str, rows: int) -> list[str]:
                 batch, history = [], {}
         if batch:
             _insert(db, batch, history)
+        # As `flask workflow tick` would have done in service (SQLite only; PostgreSQL below).
+        from app.core.database import refresh_statistics
+        refresh_statistics(db.session)
         db.engine.dispose()   # the server runs alone: no connection of ours stays open
     if url.startswith("postgresql"):
         # As a database in service would be: vacuumed (index-only scans need the visibility

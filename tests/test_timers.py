@@ -81,3 +81,51 @@ def test_tick_without_now_uses_the_clock(runner, people, login):
     login("captain").post("/api/v1/submissions", json=suggestion())
     assert START.year == 2026
     assert "applied 1" in runner.invoke(args=["workflow", "tick"]).output  # real now ≫ START+48h
+
+
+def _submit_many(captain, n):
+    ops = [dict(suggestion(), op="submit") for _ in range(n)]
+    r = captain.post("/api/v1/sync", json={"ops": ops})
+    assert r.status_code == 200 and {x["status"] for x in r.get_json()["results"]} == {"created"}
+
+
+def _planner_rows(in_app, table):
+    from sqlalchemy import text
+    from app.extensions import db
+
+    def read():
+        stat = db.session.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}).scalars()
+        return max((int(s.split(" ")[0]) for s in stat), default=None)
+    return in_app(read)
+
+
+def test_tick_keeps_sqlite_planner_statistics_as_tables_grow(app, in_app, login, people, runner):
+    """Without statistics SQLite sorted every suggestion by id for `?form=suggestion`
+    (docs/performance.md); the tick analyses tables that have none or have outgrown them."""
+    from sqlalchemy import text
+    from app.extensions import db
+
+    sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    if sqlite:   # earlier tests' ticks analysed the same database file
+        def forget():
+            db.session.execute(text("ANALYZE sqlite_schema"))   # makes sqlite_stat1 if missing
+            db.session.execute(text("DELETE FROM sqlite_stat1"))
+        in_app(forget)
+    captain = login("captain")
+    _submit_many(captain, 40)
+    first = _tick(runner, "2026-03-01T10:00:00Z")
+    if not sqlite:   # PostgreSQL's autovacuum keeps its own statistics
+        assert "planner statistics" not in first
+        return
+    assert "submissions" in first.split("planner statistics refreshed: ")[1].split(", ")
+    assert _planner_rows(in_app, "submissions") == 40
+    # Grown by less than a quarter (and 100 rows): nothing to do.
+    _submit_many(captain, 20)
+    assert "planner statistics" not in _tick(runner, "2026-03-01T10:01:00Z")
+    _submit_many(captain, 100)
+    again = _tick(runner, "2026-03-01T10:02:00Z")
+    assert "submissions" in again.split("planner statistics refreshed: ")[1].split(", ")
+    assert _planner_rows(in_app, "submissions") == 160
+    # The lists it is for answer as before.
+    page = captain.get("/api/v1/submissions?form=suggestion&limit=5").get_json()
+    assert len(page["items"]) == 5 and page["next_cursor"]

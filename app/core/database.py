@@ -149,3 +149,36 @@ def write_phase(db) -> None:
 
 def is_postgres(db) -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+# PostgreSQL keeps its planner statistics itself (autovacuum); SQLite has none until ANALYZE
+# runs, and without them it takes any index whose first column matches a filter — e.g. it
+# sorted every suggestion by id for `?form=suggestion` (84 ms at 100,000 rows) instead of
+# walking the primary key. A table is analysed again once it has grown by a quarter.
+STATISTICS_GROWTH = 1.25
+
+
+def refresh_statistics(session) -> list[str]:
+    """SQLite: ANALYZE the tables that have no planner statistics or have outgrown them.
+    The names of the tables analysed; nothing to do on PostgreSQL."""
+    if session.get_bind().dialect.name != "sqlite":
+        return []
+    conn = session.connection()
+    tables = [name for (name,) in conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND name IN (SELECT tbl_name FROM sqlite_master WHERE type = 'index')")]
+    known: dict[str, int] = {}
+    if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+        for table, stat in conn.exec_driver_sql("SELECT tbl, stat FROM sqlite_stat1"):
+            rows = int((stat or "0").split(" ", 1)[0])
+            known[table] = max(known.get(table, 0), rows)
+    stale = []
+    for table in tables:
+        # The largest rowid bounds the row count and costs one step down the table's tree.
+        (rows,) = conn.exec_driver_sql(f'SELECT coalesce(max(rowid), 0) FROM "{table}"').one()
+        if rows and (table not in known or rows > known[table] * STATISTICS_GROWTH + 100):
+            stale.append(table)
+    for table in stale:
+        conn.exec_driver_sql(f'ANALYZE "{table}"')
+    session.commit()
+    return stale

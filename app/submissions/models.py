@@ -1,7 +1,7 @@
 """Submissions and their append-only history."""
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.paths import PathString
@@ -73,6 +73,21 @@ class Submission(db.Model):
     # Optimistic lock: every UPDATE checks and bumps lock_version, so of two people acting
     # on one submission at once, one wins and the other gets StaleDataError (→ 409).
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+# The inbox and the statistics filter a subtree on `node_path || ''` so that only the index
+# they should walk fits (app/submissions/routes.py, inbox_queries). PostgreSQL guesses that
+# a range on an expression matches 0.5% of the rows unless it has statistics on it: with
+# that guess it read and sorted a community's whole committee tier instead of walking
+# (25 ms against 0.5 ms at 100,000 rows). Expression statistics need PostgreSQL 14.
+def create_path_walk_statistics(connection) -> None:
+    if connection.dialect.name == "postgresql" and connection.dialect.server_version_info >= (14,):
+        connection.exec_driver_sql("CREATE STATISTICS IF NOT EXISTS st_submissions_path_walk "
+                                   "ON ((node_path || '')) FROM submissions")
+
+
+event.listen(Submission.__table__, "after_create",
+             lambda target, connection, **kw: create_path_walk_statistics(connection))
 
 
 class SubmissionEvent(db.Model):
