@@ -61,9 +61,11 @@ def users_import(path):
 def workflow_tick(now_text):
     """Apply every timed transition due at --now (default: now). Safe to run twice.
 
-    On SQLite it also refreshes the query planner's statistics of tables that outgrew them."""
+    It also folds the changes of the statistics' running counts into them, and on SQLite
+    refreshes the query planner's statistics of tables that outgrew them."""
     from app.core.database import refresh_statistics
     from app.extensions import db
+    from app.stats import tallies
     from app.workflow.timers import run_tick
 
     try:
@@ -78,6 +80,9 @@ def workflow_tick(now_text):
         current_app.config["CLOCK"] = previous
     click.echo(f"workflow tick at {now.isoformat()}Z: applied {result['applied']}, "
                f"skipped {result['skipped']}")
+    folded = tallies.compact(db.session)
+    if folded:
+        click.echo(f"statistics tallies: {folded} changes folded")
     analysed = refresh_statistics(db.session)
     if analysed:
         click.echo(f"planner statistics refreshed: {', '.join(analysed)}")

@@ -105,8 +105,11 @@ def seed(url: str, rows: int) -> list[str]:
                 batch, history = [], {}
         if batch:
             _insert(db, batch, history)
-        # As `flask workflow tick` would have done in service (SQLite only; PostgreSQL below).
+        # As `flask workflow tick` would have done in service: the statistics' running counts
+        # folded, and on SQLite the planner's statistics made (PostgreSQL's: below).
         from app.core.database import refresh_statistics
+        from app.stats import tallies
+        tallies.compact(db.session)
         refresh_statistics(db.session)
         db.engine.dispose()   # the server runs alone: no connection of ours stays open
     if url.startswith("postgresql"):

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.config import ConfigError
 from app.core import refcache
+from app.stats import tallies
 from app.extensions import db
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -110,6 +111,7 @@ def test_migrations_match_the_models(app, tmp_path):
     # The reference cache is only as good as these triggers (a migration that recreates a
     # watched table must make them again).
     assert refcache.trigger_names(dialect) <= triggers
+    assert tallies.trigger_names(dialect) <= triggers   # the statistics' running counts
     assert len(generation) == 1 and len(generation[0]) == 32
     # The inbox's walk is only chosen on PostgreSQL with statistics on its path expression.
     assert statistics is None or "st_submissions_path_walk" in statistics
