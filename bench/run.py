@@ -266,14 +266,19 @@ def main():
               f"the floor, {submit['rps'] / floor['rps']:.2f}x healthz with a token "
               f"(non-2xx {sum(r['non2xx'] for r in rounds['submit'])})")
         # A captain's outbox after a day offline: 500 letters from the captain's building.
-        ops = [{"op": "submit", "uuid": str(uuid.uuid4()), "form": "suggestion", "grid_code": "C0E0B0",
-                "data": {"category": "repair", "content": "同步", "anonymous": True}} for _ in range(500)]
-        t = time.perf_counter()
-        r = requests.post(base + "/api/v1/sync", json={"ops": ops},
-                          headers={"Authorization": f"Bearer {tokens['bench_captain']}"})
-        took = time.perf_counter() - t
-        assert r.ok and {x["status"] for x in r.json()["results"]} == {"created"}
-        print(f"POST /api/v1/sync, 500 ops: {took:.2f} s, {500 / took:.0f} submissions/s")
+        # Three outboxes one after another, best of three like the rates above.
+        rates = []
+        for _ in range(3):
+            ops = [{"op": "submit", "uuid": str(uuid.uuid4()), "form": "suggestion", "grid_code": "C0E0B0",
+                    "data": {"category": "repair", "content": "同步", "anonymous": True}} for _ in range(500)]
+            t = time.perf_counter()
+            r = requests.post(base + "/api/v1/sync", json={"ops": ops},
+                              headers={"Authorization": f"Bearer {tokens['bench_captain']}"})
+            took = time.perf_counter() - t
+            assert r.ok and {x["status"] for x in r.json()["results"]} == {"created"}
+            rates.append(500 / took)
+        print(f"POST /api/v1/sync, 500 ops: {max(rates):.0f} submissions/s (best of 3; "
+              f"{', '.join(f'{x:.0f}' for x in rates)})")
         h = {"Authorization": f"Bearer {tokens['bench_committee']}"}
         inbox = timed(lambda: requests.get(base + "/api/v1/inbox?limit=50", headers=h).raise_for_status(), 200)
         listing = timed(lambda: requests.get(base + "/api/v1/submissions?form=suggestion&state=at_branch&grid_code=C0E3&limit=50",

@@ -254,3 +254,42 @@ def test_new_workflow_cannot_strand_submissions_in_flight(login, anon, people):
     assert "escalate" in moved["allowed_actions"]
     closed = login("captain").get(f"/api/v1/submissions/{done['id']}").get_json()
     assert (closed["state"], closed["form_version"]) == ("closed", 1)
+
+
+def test_inbox_takes_the_lists_filters(login, people, clock):
+    """The inbox narrows by form, state, grid_code, from/to, partner and category like the
+    list. On SQLite the wide filters are written so as not to steer the planner away from
+    each role's walk (routes._filtered): the answers must not change."""
+    from tests.conftest import START
+
+    captain, branch, street = login("captain"), login("branch"), login("street")
+    s_b1 = _submit(captain)
+    clock.advance(hours=1)
+    n_b1 = _submit(captain, form="need")
+    clock.advance(hours=1)
+    s_b2 = _submit(login("captain2"), grid_code="B2")
+    for sub in (s_b1, n_b1):
+        assert _act(captain, sub["id"], "escalate").status_code == 200
+        assert _act(branch, sub["id"], "escalate").status_code == 200
+
+    def ids(api, query=""):
+        r = api.get(f"/api/v1/inbox?{query}")
+        assert r.status_code == 200, r.get_json()
+        return [s["id"] for s in r.get_json()["items"]]
+
+    half_past = (START.replace(minute=30)).isoformat() + "Z"
+    assert ids(street) == [s_b1["id"], n_b1["id"]]
+    assert ids(street, "form=need") == [n_b1["id"]]
+    assert ids(street, "form=suggestion") == [s_b1["id"]]
+    assert ids(street, "state=at_committee") == [s_b1["id"], n_b1["id"]]
+    assert ids(street, "state=at_captain,at_branch") == []
+    assert ids(street, "grid_code=B1") == [s_b1["id"], n_b1["id"]] and ids(street, "grid_code=B2") == []
+    assert ids(street, f"from={half_past}") == [n_b1["id"]]
+    assert ids(street, f"to={half_past}") == [s_b1["id"]]
+    assert ids(street, "category=repair") == [s_b1["id"]]
+    assert ids(street, "partner=三水燃气公司") == []
+    assert ids(login("captain2"), "state=at_captain&form=suggestion") == [s_b2["id"]]
+    assert _act(login("committee"), n_b1["id"], "dispatch", partner="三水燃气公司").status_code == 200
+    assert ids(login("partner"), "partner=三水燃气公司") == [n_b1["id"]]
+    assert ids(login("partner"), "partner=电信三水分公司") == []
+    assert ids(login("partner"), "partner=nobody") == []

@@ -130,8 +130,15 @@ class ReferenceCache:
 def current_generation() -> str | None:
     """The database's generation, read once per request (or app context)."""
     if "_refgen" not in g:
-        g._refgen = db.session.execute(
-            text("SELECT value FROM reference_generation WHERE id = 1")).scalar()
+        # Straight to the driver, in the session's transaction: every request pays for this
+        # read, and SQLAlchemy's statement machinery cost more than the read itself.
+        cursor = db.session.connection().connection.cursor()
+        try:
+            cursor.execute("SELECT value FROM reference_generation WHERE id = 1")
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        g._refgen = row[0] if row else None
     return g._refgen
 
 

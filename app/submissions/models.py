@@ -1,13 +1,23 @@
 """Submissions and their append-only history."""
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.paths import PathString
 from app.core.clock import system_now
 from app.extensions import db
 from app.grid.models import GridNode
+
+
+def _present(column: str) -> dict:
+    """Index only the rows where `column` is set. Cheaper to write, and truthful to
+    SQLite's planner, which otherwise counts the NULLs as one huge group and judges the
+    index useless (a partner unit's page walked every submission: 180 ms at a million).
+    Any comparison with the column (=, IN, a join) implies it is set, so queries that
+    filter on it can use the index as they are."""
+    where = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": where, "postgresql_where": where}
 
 
 class Submission(db.Model):
@@ -62,13 +72,15 @@ class Submission(db.Model):
         Index("ix_submissions_tier_since", "tier", "state_since", "id"),
         Index("ix_submissions_state_since", "state", "state_since"),
         Index("ix_submissions_submitter", "submitter_id", "id"),
-        Index("ix_submissions_partner", "partner_org_id", "id"),
-        Index("ix_submissions_post", "post_id", "state", "id"),
+        # Partial (see _present): most submissions have no partner unit or post.
+        Index("ix_submissions_partner", "partner_org_id", "id", **_present("partner_org_id")),
+        Index("ix_submissions_post", "post_id", "state", "id", **_present("post_id")),
         Index("ix_submissions_created", "created_at"),
         # Statistics read a subtree's rows from this index alone (app/stats/services.py).
         Index("ix_submissions_stats", "node_path", "form_id", "state", "created_at", "resolve_seconds"),
         # Percentiles of a large subtree walk this index in order instead of sorting.
-        Index("ix_submissions_resolve", "resolve_seconds", "node_path", "created_at"),
+        Index("ix_submissions_resolve", "resolve_seconds", "node_path", "created_at",
+              **_present("resolve_seconds")),
     )
     # Optimistic lock: every UPDATE checks and bumps lock_version, so of two people acting
     # on one submission at once, one wins and the other gets StaleDataError (→ 409).
@@ -120,7 +132,8 @@ class SubmissionEvent(db.Model):
     __table_args__ = (UniqueConstraint("submission_id", "seq", name="uq_event_seq"),
                       Index("ix_events_action_at", "action", "at"),
                       Index("ix_events_action_path", "action", "node_path", "at", "from_state", "system"),
-                      Index("ix_events_partner_path", "partner_org_id", "node_path", "at"))
+                      Index("ix_events_partner_path", "partner_org_id", "node_path", "at",
+                            **_present("partner_org_id")))
 
 
 class AppliedOp(db.Model):

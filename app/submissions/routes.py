@@ -61,19 +61,38 @@ def _limit_arg() -> int:
     return int(raw)
 
 
-def _filtered(user, query):
+def _filtered(user, query, residual: bool = False):
+    """The query narrowed by the request's filters (form, state, grid_code, partner,
+    category, from, to).
+
+    `residual`: the query already has the index it should walk (the inbox's, one per role).
+    SQLite picks an index by how many rows its first column matches on average, so an
+    index on a filter that matches many rows (a state, a form, a date range) could win over
+    that walk — it walked every waiting row of a state looking for the caller's own
+    submissions: 165 ms at a million rows. On SQLite those filters are then written on
+    expressions of their columns, which no index fits. PostgreSQL estimates each filter
+    and keeps the walk unless the filter is the narrower path (and misjudges expressions),
+    so its filters stay plain; so do the narrow ones (a subtree, a partner unit)."""
     args = request.args
+    residual = residual and db.engine.dialect.name == "sqlite"
+
+    def wide(column):
+        if not residual:
+            return column
+        return column + 0 if column.type.python_type is int else func.coalesce(column, column)
     if args.get("form"):
         form = form_by_slug(args["form"])
-        query = query.where(Submission.form_id == (form.id if form else -1))
+        query = query.where(wide(Submission.form_id) == (form.id if form else -1))
     if args.get("state"):
-        query = query.where(Submission.state.in_(args["state"].split(",")))
+        query = query.where(wide(Submission.state).in_(args["state"].split(",")))
     if args.get("grid_code"):
         node = node_by_code(args["grid_code"])
         query = query.where(under(Submission.node_path, node.path if node else "/none/"))
     if args.get("partner"):
         from app.accounts.models import Org
-        query = query.join(Org, Org.id == Submission.partner_org_id).where(Org.name == args["partner"])
+        # The unit's id, not a join or a subquery: the planners estimate a known value.
+        org_id = db.session.execute(select(Org.id).where(Org.name == args["partner"])).scalar()
+        query = query.where(Submission.partner_org_id == (org_id or -1))
     if args.get("category"):
         query = query.where(Submission.data["category"].as_string() == args["category"])
     for key, op in (("from", ">="), ("to", "<")):
@@ -82,8 +101,8 @@ def _filtered(user, query):
                 when = parse_iso(args[key])
             except ValueError:
                 raise ApiError(422, fields={key: [_("Not a valid date and time.")]}) from None
-            query = query.where(Submission.created_at >= when if op == ">=" else
-                                Submission.created_at < when)
+            created = wide(Submission.created_at)
+            query = query.where(created >= when if op == ">=" else created < when)
     return query
 
 
@@ -199,7 +218,7 @@ def inbox():
                     and_(Submission.state_since == since_at, Submission.id > as_id(last_id)))
     found: dict[int, Submission] = {}
     for clause, order in inbox_queries(user):
-        query = _filtered(user, select(Submission).where(clause))
+        query = _filtered(user, select(Submission).where(clause), residual=True)
         if after is not None:
             query = query.where(after)
         for sub in db.session.execute(query.order_by(*order).limit(limit + 1)).unique().scalars():

@@ -1,0 +1,40 @@
+"""Partial indexes on columns that are mostly NULL (partner unit, post, resolve time)
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-29
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+# (table, index, columns, the column that must be set)
+INDEXES = [
+    ("submissions", "ix_submissions_partner", ["partner_org_id", "id"], "partner_org_id"),
+    ("submissions", "ix_submissions_post", ["post_id", "state", "id"], "post_id"),
+    ("submissions", "ix_submissions_resolve", ["resolve_seconds", "node_path", "created_at"], "resolve_seconds"),
+    ("submission_events", "ix_events_partner_path", ["partner_org_id", "node_path", "at"], "partner_org_id"),
+]
+
+
+def upgrade():
+    # Plain op.create_index, not batch mode: SQLite keeps the table (and its triggers).
+    for table, name, columns, column in INDEXES:
+        where = sa.text(f"{column} IS NOT NULL")
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, columns, sqlite_where=where, postgresql_where=where)
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ANALYZE")
+
+
+def downgrade():
+    for table, name, columns, _column in INDEXES:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, columns)
