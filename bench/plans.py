@@ -3,7 +3,7 @@
 Run it on a database that bench/run.py seeded (it keeps the PostgreSQL one; for SQLite pass
 the file it printed). `--analyze` runs each statement on PostgreSQL and prints its real
 timings (EXPLAIN ANALYZE). It signs in as the bench users, makes the requests in-process, records
-every statement that reads submissions, and prints the database's plan for each.
+every statement that reads submissions (or their events and tallies), and prints the database's plan for each.
 """
 import re
 import sys
@@ -17,7 +17,10 @@ REQUESTS = [
     ("bench_captain", "/api/v1/inbox?limit=50"),
     ("bench_street", "/api/v1/inbox?limit=50"),
     ("bench_committee", "/api/v1/submissions?form=suggestion&state=at_branch&grid_code=C0E3&limit=50"),
+    ("bench_committee", "/api/v1/submissions?state=at_committee&limit=50"),
+    ("bench_committee", "/api/v1/submissions?partner=三水医院&limit=50"),
     ("bench_committee", "/api/v1/stats?grid_code=C0"),
+    ("bench_street", "/api/v1/stats?grid_code=S"),
 ]
 PASSWORD = "bench-password-1"
 
@@ -33,7 +36,7 @@ def main(url: str, analyze: bool = False) -> None:
         engine = db.engine
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if "FROM submissions" in statement and statement.lstrip().upper().startswith("SELECT"):
+        if "FROM submission" in statement and statement.lstrip().upper().startswith("SELECT"):
             seen.append((statement, parameters))
 
     for username, path in REQUESTS:

@@ -23,7 +23,7 @@ from .routes import bp, flash_api_error, staff_required
 @bp.get("/submissions")
 @staff_required
 def submission_list():
-    query = submissions.visible_query(current_user).order_by(Submission.id.desc())
+    query = submissions.visible_query(current_user, walk=True).order_by(Submission.id.desc())
     args = request.args
     form_rows = db.session.execute(select(Form).order_by(Form.id)).scalars().all()
     if args.get("form"):

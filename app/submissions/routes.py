@@ -11,7 +11,7 @@ from app.core.clock import isoformat, parse_iso
 from app.core.database import write_phase
 from app.core.errors import ApiError
 from app.core.ids import as_id
-from app.core.scope import scope_for
+from app.core.scope import is_wide, scope_for
 from app.core.security import optional_user, require_user
 from app.extensions import db, limiter
 from app.forms.services import form_by_slug
@@ -125,7 +125,7 @@ def list_submissions():
     """What the caller may see, newest first, with a keyset cursor."""
     user = require_user()
     limit = _limit_arg()
-    query = _filtered(user, services.visible_query(user))
+    query = _filtered(user, services.visible_query(user, walk=True))
     if request.args.get("cursor"):
         (last_id,) = _decode(request.args["cursor"], 1)
         if as_id(last_id) is None:
@@ -166,14 +166,11 @@ def transition(args, ident):
     return jsonify(services.serialize(sub, user, detail=True))
 
 
-# Roles held this high in the grid (street "/1/", community "/1/2/") cover a large share of
-# a tier's waiting rows: walking the (tier, state_since, id) index in waiting order and
-# skipping other subtrees' rows finds a page soonest. Lower down (an estate, a building) the
-# subtree's few rows are read by (tier, node_path) and sorted. Both planners guess the share
-# of a path range badly, so each query is written so that only its intended index fits:
-# the walk filters on an expression of the path, the range sorts on an expression of the
-# waiting time.
-WALK_DEPTH = 2
+# The inbox: a role high in the grid (is_wide, app/core/scope.py) walks the
+# (tier, state_since, id) index in waiting order, skipping other subtrees' rows; lower down
+# the subtree's few rows are read by (tier, node_path) and sorted. Each query is written so
+# that only its intended index fits: the walk filters on an expression of the path, the
+# range sorts on an expression of the waiting time.
 
 
 def inbox_queries(user) -> list[tuple]:
@@ -184,7 +181,7 @@ def inbox_queries(user) -> list[tuple]:
     range_order = (func.coalesce(Submission.state_since, Submission.state_since), Submission.id)
     out = []
     for role, path in scope.staff:
-        if path.count("/") - 1 <= WALK_DEPTH:
+        if is_wide(path):
             out.append((and_(Submission.tier == role, under(Submission.node_path.op("||")(""), path)),
                         walk_order))
         else:

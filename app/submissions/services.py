@@ -145,8 +145,13 @@ def _attach_uploads(version, data, sub) -> None:
             upload.submission_id = sub.id
 
 
-def visible_query(user):
-    return select(Submission).where(submission_filter(user))
+def visible_query(user, walk: bool = False):
+    """What the caller may see. `walk`: for a page newest first, on SQLite, whose planner
+    would read and sort a whole community's rows for it (Scope.path_filter). PostgreSQL
+    estimates the subtree's share itself and also weighs the other filters (a date range
+    far back is read by range, not found by walking): it gets the plain range."""
+    walk = walk and db.engine.dialect.name == "sqlite"
+    return select(Submission).where(submission_filter(user, walk=walk))
 
 
 def get_visible_or_404(user, ident) -> Submission:

@@ -1,4 +1,5 @@
-"""Partial indexes on columns that are mostly NULL (partner unit, post, resolve time)
+"""Partial indexes on columns that are mostly NULL (partner unit, post, resolve time);
+indexes for lists filtered by form or by state alone, newest first
 
 Revision ID: 0014
 Revises: 0013
@@ -30,11 +31,15 @@ def upgrade():
         where = sa.text(f"{column} IS NOT NULL")
         op.drop_index(name, table_name=table)
         op.create_index(name, table, columns, sqlite_where=where, postgresql_where=where)
+    op.create_index("ix_submissions_form_id", "submissions", ["form_id", "id"])
+    op.create_index("ix_submissions_state_id", "submissions", ["state", "id"])
     if op.get_bind().dialect.name == "sqlite":
         op.execute("ANALYZE")
 
 
 def downgrade():
+    op.drop_index("ix_submissions_state_id", table_name="submissions")
+    op.drop_index("ix_submissions_form_id", table_name="submissions")
     for table, name, columns, _column in INDEXES:
         op.drop_index(name, table_name=table)
         op.create_index(name, table, columns)
