@@ -71,7 +71,8 @@ def cached_user(user_id: int):
 def refuse_nul() -> None:
     """before_request: NUL never belongs in our data (and PostgreSQL text cannot hold it):
     refuse it in the URL, the query and JSON bodies, before any parser sees it."""
-    bad = "\x00" in request.full_path or any("\x00" in v for v in request.args.values())
+    query = request.query_string   # raw: a NUL in a key or value arrives as %00
+    bad = "\x00" in request.path or b"\x00" in query or b"%00" in query
     if not bad and request.is_json and (request.content_length or 0) <= (
             current_app.config["MAX_CONTENT_LENGTH"] or 0):
         raw = request.get_data(cache=True)

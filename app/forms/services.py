@@ -1,11 +1,11 @@
 """Forms: lookups, publishing versions, validating submission data against a version."""
 from flask_babel import gettext as _
-from flask_babel import get_locale
 from marshmallow import RAISE, Schema, ValidationError
 from sqlalchemy import select
 
 from app.core.clock import utcnow
 from app.core.errors import ApiError, flatten_messages
+from app.core.i18n import select_locale
 from app.extensions import db
 from app.forms.fields import FIELD_TYPES
 from app.forms.models import Form, FormVersion
@@ -155,8 +155,7 @@ def _slug_ok(slug: str) -> bool:
 
 def _schema_for(version: FormVersion) -> Schema:
     """The marshmallow schema of a version, cached per (version, locale): versions never change."""
-    locale = str(get_locale() or "zh")
-    key = (version.id, locale)
+    key = (version.id, select_locale())
     schema = _schema_cache.get(key)
     if schema is None:
         declared = {f["name"]: FIELD_TYPES[f["type"]].make(f) for f in version.definition["fields"]}

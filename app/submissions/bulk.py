@@ -90,26 +90,33 @@ def _insert(prepared: list[tuple[int, Submission]], user) -> dict[str, int]:
     # RETURNING in any order (asking for parameter order makes SQLAlchemy insert row by row
     # on SQLite): uuids are unique within the run, so they map rows back.
     # Core statements on the tables: the ORM's bulk machinery costs more than the INSERT.
-    table = Submission.__table__
-    statement = _dialect_insert()(table).on_conflict_do_nothing(index_elements=["uuid"])
-    ids = dict(db.session.execute(
-        statement.returning(table.c.uuid, table.c.id),
-        [{c: getattr(sub, c) for c in COLUMNS} for _index, sub in prepared]).all())
+    # On the session's connection, in its transaction, without the ORM's execution layer.
+    conn = db.session.connection()
+    ids = dict(conn.execute(_insert_submissions(conn.dialect.name),
+                            [{c: getattr(sub, c) for c in COLUMNS} for _index, sub in prepared]).all())
     stored = [sub for _index, sub in prepared if sub.uuid in ids]
     for sub in stored:
         sub.id = ids[sub.uuid]
     if stored:
-        db.session.execute(insert(SubmissionEvent.__table__),
-                           [first_event(sub, user) for sub in stored])
+        conn.execute(_INSERT_EVENTS, [first_event(sub, user) for sub in stored])
     return ids
 
 
-def _dialect_insert():
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert
+_INSERT_EVENTS = insert(SubmissionEvent.__table__)
+_STATEMENTS: dict[str, object] = {}
+
+
+def _insert_submissions(dialect: str):
+    """INSERT … ON CONFLICT (uuid) DO NOTHING RETURNING uuid, id, built once per dialect."""
+    if dialect not in _STATEMENTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        table = Submission.__table__
+        _STATEMENTS[dialect] = dialect_insert(table).on_conflict_do_nothing(
+            index_elements=["uuid"]).returning(table.c.uuid, table.c.id)
+    return _STATEMENTS[dialect]
 
 
 def first_event(sub: Submission, user) -> dict:
