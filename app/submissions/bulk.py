@@ -92,8 +92,18 @@ def _insert(prepared: list[tuple[int, Submission]], user) -> dict[str, int]:
     # Core statements on the tables: the ORM's bulk machinery costs more than the INSERT.
     # On the session's connection, in its transaction, without the ORM's execution layer.
     conn = db.session.connection()
-    ids = dict(conn.execute(_insert_submissions(conn.dialect.name),
-                            [{c: getattr(sub, c) for c in COLUMNS} for _index, sub in prepared]).all())
+    rows = [{c: getattr(sub, c) for c in COLUMNS} for _index, sub in prepared]
+    if conn.dialect.name == "postgresql" and len(rows) == 1:
+        # One submission (POST /submissions) on PostgreSQL: both rows in one statement, one
+        # round trip fewer. The event is made from whatever the INSERT returned: nothing if
+        # the uuid was already stored.
+        (sub,) = (sub for _index, sub in prepared)
+        event = {f"event_{k}": v for k, v in first_event(sub, user).items() if k != "submission_id"}
+        ids = dict(conn.execute(_insert_one_with_event(), rows[0] | event).all())
+        if ids:
+            sub.id = ids[sub.uuid]
+        return ids
+    ids = dict(conn.execute(_insert_submissions(conn.dialect.name), rows).all())
     stored = [sub for _index, sub in prepared if sub.uuid in ids]
     for sub in stored:
         sub.id = ids[sub.uuid]
@@ -104,6 +114,24 @@ def _insert(prepared: list[tuple[int, Submission]], user) -> dict[str, int]:
 
 _INSERT_EVENTS = insert(SubmissionEvent.__table__)
 _STATEMENTS: dict[str, object] = {}
+
+
+def _insert_one_with_event():
+    """PostgreSQL: WITH s AS (INSERT a submission … ON CONFLICT DO NOTHING RETURNING id),
+    e AS (INSERT its first event FROM s) SELECT uuid, id FROM s."""
+    if "postgresql-one" not in _STATEMENTS:
+        from sqlalchemy import bindparam, select
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        table, events = Submission.__table__, SubmissionEvent.__table__
+        stored = pg_insert(table).values({c: bindparam(c, type_=table.c[c].type) for c in COLUMNS}
+                                         ).on_conflict_do_nothing(index_elements=["uuid"]
+                                                                  ).returning(table.c.id, table.c.uuid).cte("s")
+        columns = [c.name for c in events.c if c.name not in ("id", "submission_id")]
+        event = insert(events).from_select(["submission_id", *columns], select(
+            stored.c.id, *(bindparam(f"event_{c}", type_=events.c[c].type) for c in columns))).cte("e")
+        _STATEMENTS["postgresql-one"] = select(stored.c.uuid, stored.c.id).add_cte(event)
+    return _STATEMENTS["postgresql-one"]
 
 
 def _insert_submissions(dialect: str):
