@@ -16,7 +16,8 @@ concurrent request) is skipped by the INSERT (ON CONFLICT DO NOTHING) and left t
 from contextlib import nullcontext
 
 from flask_babel import gettext as _
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import isoformat, utcnow
@@ -99,11 +100,11 @@ def _insert(prepared: list[tuple[int, Submission]], user) -> dict[str, int]:
         # the uuid was already stored.
         (sub,) = (sub for _index, sub in prepared)
         event = {f"event_{k}": v for k, v in first_event(sub, user).items() if k != "submission_id"}
-        ids = dict(conn.execute(_insert_one_with_event(), rows[0] | event).all())
+        ids = dict(conn.execute(_INSERT_ONE_WITH_EVENT, rows[0] | event).all())
         if ids:
             sub.id = ids[sub.uuid]
         return ids
-    ids = dict(conn.execute(_insert_submissions(conn.dialect.name), rows).all())
+    ids = dict(conn.execute(_INSERT_SUBMISSIONS[conn.dialect.name], rows).all())
     stored = [sub for _index, sub in prepared if sub.uuid in ids]
     for sub in stored:
         sub.id = ids[sub.uuid]
@@ -112,39 +113,29 @@ def _insert(prepared: list[tuple[int, Submission]], user) -> dict[str, int]:
     return ids
 
 
-_INSERT_EVENTS = insert(SubmissionEvent.__table__)
-_STATEMENTS: dict[str, object] = {}
+_SUBMISSIONS, _EVENTS = Submission.__table__, SubmissionEvent.__table__
+_INSERT_EVENTS = insert(_EVENTS)
+# INSERT … ON CONFLICT (uuid) DO NOTHING RETURNING uuid, id, per dialect.
+_INSERT_SUBMISSIONS = {
+    name: dialect.insert(_SUBMISSIONS).on_conflict_do_nothing(index_elements=["uuid"])
+    .returning(_SUBMISSIONS.c.uuid, _SUBMISSIONS.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 
 
 def _insert_one_with_event():
     """PostgreSQL: WITH s AS (INSERT a submission … ON CONFLICT DO NOTHING RETURNING id),
     e AS (INSERT its first event FROM s) SELECT uuid, id FROM s."""
-    if "postgresql-one" not in _STATEMENTS:
-        from sqlalchemy import bindparam, select
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        table, events = Submission.__table__, SubmissionEvent.__table__
-        stored = pg_insert(table).values({c: bindparam(c, type_=table.c[c].type) for c in COLUMNS}
-                                         ).on_conflict_do_nothing(index_elements=["uuid"]
-                                                                  ).returning(table.c.id, table.c.uuid).cte("s")
-        columns = [c.name for c in events.c if c.name not in ("id", "submission_id")]
-        event = insert(events).from_select(["submission_id", *columns], select(
-            stored.c.id, *(bindparam(f"event_{c}", type_=events.c[c].type) for c in columns))).cte("e")
-        _STATEMENTS["postgresql-one"] = select(stored.c.uuid, stored.c.id).add_cte(event)
-    return _STATEMENTS["postgresql-one"]
+    stored = (postgresql.insert(_SUBMISSIONS)
+              .values({c: bindparam(c, type_=_SUBMISSIONS.c[c].type) for c in COLUMNS})
+              .on_conflict_do_nothing(index_elements=["uuid"])
+              .returning(_SUBMISSIONS.c.id, _SUBMISSIONS.c.uuid).cte("s"))
+    columns = [c.name for c in _EVENTS.c if c.name not in ("id", "submission_id")]
+    event = insert(_EVENTS).from_select(["submission_id", *columns], select(
+        stored.c.id, *(bindparam(f"event_{c}", type_=_EVENTS.c[c].type) for c in columns))).cte("e")
+    return select(stored.c.uuid, stored.c.id).add_cte(event)
 
 
-def _insert_submissions(dialect: str):
-    """INSERT … ON CONFLICT (uuid) DO NOTHING RETURNING uuid, id, built once per dialect."""
-    if dialect not in _STATEMENTS:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        table = Submission.__table__
-        _STATEMENTS[dialect] = dialect_insert(table).on_conflict_do_nothing(
-            index_elements=["uuid"]).returning(table.c.uuid, table.c.id)
-    return _STATEMENTS[dialect]
+_INSERT_ONE_WITH_EVENT = _insert_one_with_event()
 
 
 def first_event(sub: Submission, user) -> dict:
