@@ -7,6 +7,7 @@ measures with wrk (apt-get install wrk) side by side with the server's own floor
 """
 import argparse
 import os
+import random
 import re
 import socket
 import statistics
@@ -202,8 +203,10 @@ def rush(base: str, committee_headers: dict) -> None:
     """The volunteer rush: 200 people claim a 70-place post at the same moment."""
     from concurrent.futures import ThreadPoolExecutor
 
-    # A day of its own, so that a rerun on the same database does not clash with the last rush.
-    day = datetime(2030, 1, 1) + timedelta(days=int(time.time()) % 3000)
+    # A day of its own, so that a rerun on the same database does not clash with an earlier
+    # rush (the same volunteers' claims would overlap: 409). Random: two runs exactly 3,000 s
+    # apart once picked the same day when it came from the clock.
+    day = datetime(2030, 1, 1) + timedelta(days=random.randrange(30_000))
     post = requests.post(base + "/api/v1/posts", headers=committee_headers, json={
         "title": "党员楼长招募", "grid_code": "C0", "capacity": RUSH_PLACES,
         "starts_at": f"{day:%Y-%m-%d}T09:00:00Z", "ends_at": f"{day:%Y-%m-%d}T11:00:00Z"}).json()
@@ -218,8 +221,12 @@ def rush(base: str, committee_headers: dict) -> None:
 
     t = time.perf_counter()
     with ThreadPoolExecutor(max_workers=RUSH_PEOPLE) as pool:
-        states = [r.get("state") for r in pool.map(claim, tokens)]
+        answers = list(pool.map(claim, tokens))
     took = time.perf_counter() - t
+    states = [r.get("state") for r in answers]
+    errors = [r["error"]["code"] for r in answers if "error" in r]
+    if errors:
+        print(f"volunteer rush: {len(errors)} claims refused: {sorted(set(errors))}")
     print(f"volunteer rush, {RUSH_PEOPLE} claims on {RUSH_PLACES} places at once: {took:.2f} s wall, "
           f"{states.count('claimed')} claimed, {states.count('waitlisted')} waitlisted")
 
