@@ -24,6 +24,7 @@ def upgrade():
                        "ON ((node_path || '')) FROM submissions")
             op.execute("ANALYZE submissions")
     else:
+        op.execute("PRAGMA analysis_limit=10000")   # a sample: see refresh_statistics
         op.execute("ANALYZE")
 
 

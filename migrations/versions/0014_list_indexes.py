@@ -34,6 +34,7 @@ def upgrade():
     op.create_index("ix_submissions_form_id", "submissions", ["form_id", "id"])
     op.create_index("ix_submissions_state_id", "submissions", ["state", "id"])
     if op.get_bind().dialect.name == "sqlite":
+        op.execute("PRAGMA analysis_limit=10000")   # a sample: see refresh_statistics
         op.execute("ANALYZE")
 
 
