@@ -74,7 +74,13 @@ def _filtered(user, query, residual: bool = False):
     and keeps the walk unless the filter is the narrower path (and misjudges expressions),
     so its filters stay plain; so do the narrow ones (a subtree, a partner unit)."""
     args = request.args
-    residual = residual and db.engine.dialect.name == "sqlite"
+    node = node_by_code(args["grid_code"]) if args.get("grid_code") else None
+    # A subtree low in the grid (an estate, a building) is itself the narrowest path: its
+    # rows read by path and sorted, the other filters checked on the way.
+    # A wide one (a community) is walked like the caller's own scope (Scope.path_filter).
+    sqlite = db.engine.dialect.name == "sqlite"
+    narrow = node is not None and not is_wide(node.path)
+    residual = (residual or narrow) and sqlite
 
     def wide(column):
         if not residual:
@@ -86,8 +92,9 @@ def _filtered(user, query, residual: bool = False):
     if args.get("state"):
         query = query.where(wide(Submission.state).in_(args["state"].split(",")))
     if args.get("grid_code"):
-        node = node_by_code(args["grid_code"])
-        query = query.where(under(Submission.node_path, node.path if node else "/none/"))
+        walk = sqlite and node is not None and not narrow
+        path = Submission.node_path.op("||")("") if walk else Submission.node_path
+        query = query.where(under(path, node.path if node else "/none/"))
     if args.get("partner"):
         from app.accounts.models import Org
         # The unit's id, not a join or a subquery: the planners estimate a known value.
