@@ -20,3 +20,11 @@ def upper_bound(path: str) -> str:
 def under(column, path: str):
     """SQL: `column` holds a path at or beneath `path` (which ends with '/')."""
     return and_(column >= path, column < upper_bound(path))
+
+
+def unindexed(column):
+    """The path as an expression that no index fits (`column || ''`), for queries that must
+    walk another index in its own order rather than read a subtree by path and sort it.
+    PostgreSQL keeps statistics on exactly this expression (st_submissions_path_walk,
+    app/submissions/models.py), so it still estimates the subtree's share."""
+    return column.op("||")("")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from flask import g
 from sqlalchemy import false, or_, true
 
-from app.core.paths import under
+from app.core.paths import under, unindexed
 from app.accounts.models import STAFF_ROLES, TIER_RANK
 
 
@@ -52,7 +52,7 @@ class Scope:
         paths = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
         if not paths:
             return false()
-        return or_(*[under(column.op("||")("") if walk and is_wide(p) else column, p) for p in paths])
+        return or_(*[under(unindexed(column) if walk and is_wide(p) else column, p) for p in paths])
 
 
 # Roles held this high in the grid (street "/1/", community "/1/2/") cover a large share of

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from sqlalchemy import and_, func, or_, select
 
-from app.core.paths import under
+from app.core.paths import under, unindexed
 from app.core.clock import isoformat, parse_iso
 from app.core.database import write_phase
 from app.core.errors import ApiError
@@ -93,7 +93,7 @@ def _filtered(user, query, residual: bool = False):
         query = query.where(wide(Submission.state).in_(args["state"].split(",")))
     if args.get("grid_code"):
         walk = sqlite and node is not None and not narrow
-        path = Submission.node_path.op("||")("") if walk else Submission.node_path
+        path = unindexed(Submission.node_path) if walk else Submission.node_path
         query = query.where(under(path, node.path if node else "/none/"))
     if args.get("partner"):
         from app.accounts.models import Org
@@ -189,7 +189,7 @@ def inbox_queries(user) -> list[tuple]:
     out = []
     for role, path in scope.staff:
         if is_wide(path):
-            out.append((and_(Submission.tier == role, under(Submission.node_path.op("||")(""), path)),
+            out.append((and_(Submission.tier == role, under(unindexed(Submission.node_path), path)),
                         walk_order))
         else:
             out.append((and_(Submission.tier == role, under(Submission.node_path, path)), range_order))
