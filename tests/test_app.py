@@ -1,5 +1,6 @@
 """The application factory, configuration and migrations."""
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.config import ConfigError
 from app.core import refcache
+from app.core.database import PAGE_SIZE
 from app.stats import tallies
 from app.extensions import db
 
@@ -59,6 +61,21 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         # Checkpoints every 10,000 WAL pages, not every 1,000 (docs/performance.md, round 4).
         assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 10000
+
+
+def test_new_sqlite_databases_get_small_pages(tmp_path):
+    """2 KiB pages: a submission's commit copies every page it wrote (docs/performance.md)."""
+    for url in (f"sqlite:///{tmp_path}/migrated.db", f"sqlite:///{tmp_path}/created.db"):
+        if "migrated" in url:
+            _upgrade(url)
+        else:
+            app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+            with app.app_context():
+                db.create_all()
+        raw = sqlite3.connect(url.removeprefix("sqlite:///"))
+        assert raw.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 2048
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        raw.close()
 
 
 def test_passwords_are_hashed_with_scrypt_by_default(tmp_path):

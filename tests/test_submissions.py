@@ -95,6 +95,23 @@ def test_anonymous_resident_can_submit_public_suggestion(anon, people):
     assert body["tracking_code"]  # the resident follows it at /app/t/<code>
 
 
+def test_a_tracking_code_drawn_twice_is_drawn_again(login, people, monkeypatch):
+    """Codes are random (32^8): a clash is rare but must cost a retry, not a 500 — on the lean
+    path (its INSERT fails and the request starts over one by one) and on that one."""
+    from app.submissions import services
+    codes = iter(["AAAAAAAA", "AAAAAAAA", "AAAAAAAA", "BBBBBBBB"])
+    monkeypatch.setattr(services, "tracking_code", lambda: next(codes))
+    api = login("captain")
+    first = api.post("/api/v1/submissions", json=suggestion("B1"))
+    body = suggestion("B1")
+    second = api.post("/api/v1/submissions", json=body)
+    assert first.status_code == 201 and first.get_json()["tracking_code"] == "AAAAAAAA"
+    assert second.status_code == 409   # the lean INSERT and the one-by-one one both clashed
+    third = api.post("/api/v1/submissions", json=body)   # the client retries its outbox
+    assert third.status_code == 201 and third.get_json()["tracking_code"] == "BBBBBBBB"
+    assert api.get(f"/api/v1/submissions/{body['uuid']}").get_json()["tracking_code"] == "BBBBBBBB"
+
+
 def test_anonymous_cannot_submit_private_forms(anon, people):
     body = {"uuid": new_uuid(), "form": "need", "grid_code": "B1",
             "data": {"category": "network", "description": "断网", "urgency": "urgent"}}

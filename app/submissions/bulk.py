@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import isoformat, utcnow
+from app.core.database import DriverStatement
 from app.core.refcache import snapshot
 from app.core.errors import ApiError
 from app.extensions import db
@@ -91,25 +92,35 @@ def _insert(prepared: list[tuple[int, Submission]], user) -> dict[str, int]:
     # RETURNING in any order (asking for parameter order makes SQLAlchemy insert row by row
     # on SQLite): uuids are unique within the run, so they map rows back.
     # Core statements on the tables: the ORM's bulk machinery costs more than the INSERT.
-    # On the session's connection, in its transaction, without the ORM's execution layer.
+    # On the session's connection, in its transaction, without the ORM's execution layer;
+    # a single submission without Core's either (DriverStatement).
     conn = db.session.connection()
     rows = [{c: getattr(sub, c) for c in COLUMNS} for _index, sub in prepared]
-    if conn.dialect.name == "postgresql" and len(rows) == 1:
-        # One submission (POST /submissions) on PostgreSQL: both rows in one statement, one
-        # round trip fewer. The event is made from whatever the INSERT returned: nothing if
-        # the uuid was already stored.
-        (sub,) = (sub for _index, sub in prepared)
-        event = {f"event_{k}": v for k, v in first_event(sub, user).items() if k != "submission_id"}
-        ids = dict(conn.execute(_INSERT_ONE_WITH_EVENT, rows[0] | event).all())
-        if ids:
-            sub.id = ids[sub.uuid]
-        return ids
+    if len(rows) == 1:
+        return _insert_one(conn, prepared[0][1], rows[0], user)
     ids = dict(conn.execute(_INSERT_SUBMISSIONS[conn.dialect.name], rows).all())
     stored = [sub for _index, sub in prepared if sub.uuid in ids]
     for sub in stored:
         sub.id = ids[sub.uuid]
     if stored:
         conn.execute(_INSERT_EVENTS, [first_event(sub, user) for sub in stored])
+    return ids
+
+
+def _insert_one(conn, sub: Submission, row: dict, user) -> dict[str, int]:
+    """One submission (POST /submissions), on the driver's cursor (DriverStatement). On
+    PostgreSQL both rows go in one statement, one round trip fewer: the event is made from
+    whatever the INSERT returned, nothing if the uuid was already stored."""
+    if conn.dialect.name == "postgresql":
+        event = {f"event_{k}": v for k, v in first_event(sub, user).items() if k != "submission_id"}
+        ids = dict(_INSERT_ONE_WITH_EVENT.execute(conn, row | event))
+        if ids:
+            sub.id = ids[sub.uuid]
+        return ids
+    ids = dict(_INSERT_ONE.execute(conn, row))
+    if ids:
+        sub.id = ids[sub.uuid]
+        _INSERT_EVENT.execute(conn, first_event(sub, user))
     return ids
 
 
@@ -135,7 +146,12 @@ def _insert_one_with_event():
     return select(stored.c.uuid, stored.c.id).add_cte(event)
 
 
-_INSERT_ONE_WITH_EVENT = _insert_one_with_event()
+_INSERT_ONE_WITH_EVENT = DriverStatement(_insert_one_with_event())
+_INSERT_ONE = DriverStatement(_INSERT_SUBMISSIONS["sqlite"], COLUMNS)
+_EVENT_COLUMNS = ("submission_id", "node_path", "seq", "action", "from_state", "to_state",
+                  "from_tier", "waited_seconds", "actor_id", "actor_label", "comment",
+                  "partner_org_id", "at", "system", "public_reply")
+_INSERT_EVENT = DriverStatement(_INSERT_EVENTS, _EVENT_COLUMNS)
 
 
 def first_event(sub: Submission, user) -> dict:
