@@ -121,3 +121,34 @@ def test_a_password_change_on_one_server_refuses_the_old_token_on_another(people
     assert r.status_code == 200, r.text
     for _ in range(8):
         assert session.get(second + "/api/v1/auth/me").status_code == 401
+
+
+def test_the_caller_is_a_shared_snapshot_that_no_session_may_take_in(people, login, app):
+    """The signed-in user comes from the cache as one read-only object per process (no copy
+    per request). Attaching it, or a role, node or unit hanging from it, to a session would
+    let one request write and expire what every other one reads: refused loudly."""
+    import pytest
+    from flask import g
+
+    from app.core.security import cached_user
+    from app.lists.models import Resource
+
+    api = login("partner2")
+    assert api.get("/api/v1/auth/me").status_code == 200   # warm
+    with app.test_request_context("/"):
+        g.pop("_refgen", None)
+        first, again = cached_user(people["partner2"]), cached_user(people["partner2"])
+        assert first is again   # one object, not a copy per call
+        org = next(r.org for r in first.roles if r.org is not None)
+        with pytest.raises(RuntimeError, match="snapshot"):
+            db.session.add(Resource(title="x", category="x", org=org))
+        db.session.rollback()
+        with pytest.raises(RuntimeError, match="snapshot"):
+            db.session.add(first)
+        db.session.rollback()
+    # A partner's resource names their unit through a row of the request's own session: the
+    # snapshot stays intact for the next request.
+    for _ in range(2):
+        r = api.post("/api/v1/resources", json={"title": "宽带上门维修", "category": "network",
+                                                "grid_code": "C1"})
+        assert r.status_code == 201 and r.get_json()["org"] == "电信三水分公司"

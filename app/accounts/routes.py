@@ -9,7 +9,7 @@ from app.accounts.models import ApiToken
 from app.accounts.schemas import LoginSchema, PasswordSchema, SignupSchema
 from app.core.errors import ApiError
 from app.core.ratelimit import is_failed_login, login_client_key, login_username_key
-from app.core.security import csrf_token, require_user
+from app.core.security import csrf_token, own_account, require_user
 from app.extensions import db, limiter
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
@@ -85,7 +85,7 @@ def signup(args):
 @blp.arguments(PasswordSchema)
 def change_password(args):
     """Change my password; every other token and session of mine is revoked."""
-    user = require_user()
+    user = own_account()
     if not user.check_password(args["current_password"]):
         raise ApiError(403, _("The current password is wrong."), "wrong_password")
     problem = services.password_problem(args["new_password"], user.username)

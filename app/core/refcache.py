@@ -25,8 +25,8 @@ import secrets
 import threading
 
 from flask import current_app, g
-from sqlalchemy import DDL, String, event, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DDL, String, event, inspect, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import db
 
@@ -188,14 +188,32 @@ def cached_object(key: tuple, load):
 
 def _detached_copy(obj):
     """A detached object with the same loaded state (and loaded relationships) as `obj`,
-    which stays in the session."""
+    which stays in the session. Every object of the copy is marked as a snapshot, which no
+    session may take in (see _refuse_snapshots)."""
     from sqlalchemy.orm import Session
 
     scratch = Session()
     copy = scratch.merge(obj, load=False)
+    copies = list(scratch)
     scratch.expunge_all()
     scratch.close()
+    for each in copies:
+        inspect(each).info[SNAPSHOT] = True
     return copy
+
+
+SNAPSHOT = "tongxin_refcache_snapshot"
+
+
+@event.listens_for(Session, "before_attach")
+def _refuse_snapshots(session, instance):
+    """A snapshot is shared by every request of the process: attached to one session (say
+    `item.org = user.roles[0].org`, then `session.add(item)`) it would be written through,
+    expired and read by the others at once. Refused loudly instead; load the row
+    (`db.session.get(Org, id)`) or merge the snapshot (cached_object)."""
+    if inspect(instance).info.get(SNAPSHOT):
+        raise RuntimeError(f"{instance!r} is a shared reference-cache snapshot: it cannot be "
+                           "added to a session (load the row, or use cached_object)")
 
 
 def init_app(app) -> None:

@@ -45,7 +45,7 @@ def create_resource(args):
     node = node_by_code(args["grid_code"])
     if node is None:
         raise ApiError(422, fields={"grid_code": [_("Unknown grid code.")]})
-    own_orgs = {r.org.name: r.org for r in user.roles if r.role == "partner" and r.org}
+    own_orgs = {r.org.name: r.org_id for r in user.roles if r.role == "partner" and r.org}
     org_name = args.get("org")
     if scope.manages(node.path, "committee"):
         if not org_name:
@@ -54,7 +54,7 @@ def create_resource(args):
     elif own_orgs:
         if org_name and org_name not in own_orgs:
             raise ApiError(403, _("A partner may only publish resources of its own unit."))
-        org = own_orgs[org_name] if org_name else next(iter(own_orgs.values()))
+        org = db.session.get(Org, own_orgs[org_name] if org_name else next(iter(own_orgs.values())))
     else:
         raise ApiError(403)
     item = Resource(title=args["title"].strip(), category=args["category"].strip(),
