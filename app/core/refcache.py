@@ -129,17 +129,21 @@ class ReferenceCache:
 
 def current_generation() -> str | None:
     """The database's generation, read once per request (or app context)."""
-    if "_refgen" not in g:
-        # Straight to the driver, in the session's transaction: every request pays for this
-        # read, and SQLAlchemy's statement machinery cost more than the read itself.
-        cursor = db.session.connection().connection.cursor()
-        try:
-            cursor.execute("SELECT value FROM reference_generation WHERE id = 1")
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-        g._refgen = row[0] if row else None
-    return g._refgen
+    state = g._get_current_object()   # asked several times a request: one proxy lookup
+    try:
+        return state._refgen
+    except AttributeError:
+        pass
+    # Straight to the driver, in the session's transaction: every request pays for this
+    # read, and SQLAlchemy's statement machinery cost more than the read itself.
+    cursor = db.session.connection().connection.cursor()
+    try:
+        cursor.execute("SELECT value FROM reference_generation WHERE id = 1")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    state._refgen = row[0] if row else None
+    return state._refgen
 
 
 def _cache() -> ReferenceCache:

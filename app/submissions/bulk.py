@@ -16,7 +16,7 @@ concurrent request) is skipped by the INSERT (ON CONFLICT DO NOTHING) and left t
 from contextlib import nullcontext
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -198,15 +198,27 @@ def _prepare(payload: dict, user, memo: dict, now) -> Submission | None:
         return None
     workflow = version.workflow
     state = memo["routes"].get_or((version.id, node.id), lambda: initial_route(workflow, node))
-    sub = Submission(
+    return _transient(
         uuid=str(body["uuid"]), form_id=form.id, form_version_id=version.id,
         form_version=version.number, grid_node_id=node.id, node_path=node.path, state=state,
         tier=tier_of(workflow, state), state_since=now, data=data,
         content_hash=submissions.content_hash(form.slug, body["grid_code"], body["data"]),
         submitter_id=user.id if user else None, client_created_at=body.get("client_created_at"),
         created_at=now, updated_at=now, lock_version=1, supporters=0,
-        tracking_code=submissions.tracking_code())
-    # Read-only snapshots shared through the reference cache: `sub` is never added to a
-    # session (it is INSERTed as a row), so they never are either.
-    sub.node, sub.form, sub.version = node, form, version
+        tracking_code=submissions.tracking_code(),
+        # Read-only snapshots shared through the reference cache: the submission is never
+        # added to a session (it is INSERTed as a row), so they never are either.
+        node=node, form=form, version=version)
+
+
+_new_submission = inspect(Submission).class_manager.new_instance
+
+
+def _transient(**values) -> Submission:
+    """A Submission holding `values` (columns and loaded relationships), to read and to
+    INSERT as a row; never added to a session. Filled in directly: the ORM's constructor
+    records every attribute's history for a flush that never comes (19 µs against 1 µs)."""
+    sub = _new_submission()
+    sub.__dict__.update(values)
     return sub
+
