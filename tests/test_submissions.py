@@ -112,6 +112,26 @@ def test_a_tracking_code_drawn_twice_is_drawn_again(login, people, monkeypatch):
     assert api.get(f"/api/v1/submissions/{body['uuid']}").get_json()["tracking_code"] == "BBBBBBBB"
 
 
+def test_a_submission_is_committed_before_its_answer_is_built(login, people, monkeypatch):
+    """The answer (labels, history, actions, JSON) is built after the commit: on SQLite the
+    write lock is not held meanwhile. Another connection already sees the row then."""
+    from sqlalchemy import text
+
+    from app.submissions import services
+    seen = []
+    serialize = services.serialize
+
+    def serialize_and_look(sub, *args, **kwargs):
+        with db.engine.connect() as other:
+            seen.append(other.execute(text("SELECT state FROM submissions WHERE uuid = :u"),
+                                      {"u": sub.uuid}).scalar())
+        return serialize(sub, *args, **kwargs)
+
+    monkeypatch.setattr(services, "serialize", serialize_and_look)
+    r = login("captain").post("/api/v1/submissions", json=suggestion("B1"))
+    assert r.status_code == 201 and seen == ["at_captain"]
+
+
 def test_anonymous_cannot_submit_private_forms(anon, people):
     body = {"uuid": new_uuid(), "form": "need", "grid_code": "B1",
             "data": {"category": "network", "description": "断网", "urgency": "urgent"}}

@@ -219,6 +219,15 @@ class DriverStatement:
             cursor.close()
 
 
+def end_write_phase(db) -> None:
+    """Commit what the write phase wrote, before the response is built: on SQLite every
+    other writer waits for the write lock while it is held, and serialising the answer
+    (labels, history, allowed actions, JSON) took as long as the INSERTs and the commit.
+    Anything read afterwards is read in a plain transaction again."""
+    db.session.commit()
+    g.writing = False
+
+
 def is_postgres(db) -> bool:
     return db.engine.dialect.name == "postgresql"
 

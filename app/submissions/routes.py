@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.core.paths import under, unindexed
 from app.core.clock import isoformat, parse_iso
-from app.core.database import write_phase
+from app.core.database import end_write_phase, write_phase
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.core.scope import is_wide, scope_for
@@ -51,6 +51,7 @@ def create():
     stored = bulk.insert_prepared(prepared, user, savepoint=False)
     if stored:
         sub, created = stored[0], True
+        end_write_phase(db)   # stored: answer without holding the write lock
         body = services.serialize(sub, user, detail=True, history=bulk.first_history(sub, user))
     else:
         sub, created = services.create_submission(payload, user)
