@@ -16,7 +16,9 @@ must never present a value that an older cache was filled under.
 
 No row (an emptied table) means "do not cache". Cached ORM objects are detached snapshots;
 callers get a copy attached to their own session with `Session.merge(load=False)` (no SQL),
-so that anything they change is saved as usual.
+so that anything they change is saved as usual (`cached_object`) — or, where they only read
+it, the shared snapshot itself (`snapshot`: the signed-in user, the lean submission path's
+forms and nodes), which no session may take in.
 
 A migration that recreates a watched table (SQLite's batch mode does) drops its triggers:
 it must create them again (`trigger_statements`); `test_migrations` checks that they exist.
