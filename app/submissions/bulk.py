@@ -126,6 +126,7 @@ def _insert_one(conn, sub: Submission, row: dict, user) -> dict[str, int]:
 
 _SUBMISSIONS, _EVENTS = Submission.__table__, SubmissionEvent.__table__
 _INSERT_EVENTS = insert(_EVENTS)
+_EVENT_COLUMNS = [c.name for c in _EVENTS.c if c.name != "id"]   # what first_event gives
 # INSERT … ON CONFLICT (uuid) DO NOTHING RETURNING uuid, id, per dialect.
 _INSERT_SUBMISSIONS = {
     name: dialect.insert(_SUBMISSIONS).on_conflict_do_nothing(index_elements=["uuid"])
@@ -140,7 +141,7 @@ def _insert_one_with_event():
               .values({c: bindparam(c, type_=_SUBMISSIONS.c[c].type) for c in COLUMNS})
               .on_conflict_do_nothing(index_elements=["uuid"])
               .returning(_SUBMISSIONS.c.id, _SUBMISSIONS.c.uuid).cte("s"))
-    columns = [c.name for c in _EVENTS.c if c.name not in ("id", "submission_id")]
+    columns = [c for c in _EVENT_COLUMNS if c != "submission_id"]
     event = insert(_EVENTS).from_select(["submission_id", *columns], select(
         stored.c.id, *(bindparam(f"event_{c}", type_=_EVENTS.c[c].type) for c in columns))).cte("e")
     return select(stored.c.uuid, stored.c.id).add_cte(event)
@@ -148,9 +149,6 @@ def _insert_one_with_event():
 
 _INSERT_ONE_WITH_EVENT = DriverStatement(_insert_one_with_event())
 _INSERT_ONE = DriverStatement(_INSERT_SUBMISSIONS["sqlite"], COLUMNS)
-_EVENT_COLUMNS = ("submission_id", "node_path", "seq", "action", "from_state", "to_state",
-                  "from_tier", "waited_seconds", "actor_id", "actor_label", "comment",
-                  "partner_org_id", "at", "system", "public_reply")
 _INSERT_EVENT = DriverStatement(_INSERT_EVENTS, _EVENT_COLUMNS)
 
 
