@@ -59,8 +59,9 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
             pytest.skip("SQLite-only pragma check (this run uses another database)")
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
-        # Checkpoints every 10,000 WAL pages, not every 1,000 (docs/performance.md, round 4).
-        assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 10000
+        # The app's connections checkpoint by themselves outside the writers' queue
+        # (QueuedConnection); SQLite's own checkpoint, inside a COMMIT, is the backstop.
+        assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 40000
 
 
 def test_new_sqlite_databases_get_small_pages(tmp_path):
@@ -202,3 +203,43 @@ def test_sqlite_writers_queue_and_a_thread_never_waits_for_itself(app):
     finally:
         first.close()
         second.close()
+
+
+def test_sqlite_checkpoints_run_after_the_writers_queue_is_let_go(tmp_path, monkeypatch):
+    """A connection copies the WAL back into the database every CHECKPOINT_EVERY writes of
+    its own, after its commit has let the other writers in: SQLite's automatic checkpoint
+    ran inside the COMMIT, with every writer queued behind it."""
+    import fcntl
+
+    from app.core import database
+
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY", 3)
+    seen = []
+
+    class Watched(database.QueuedConnection):
+        def execute(self, sql, *args):
+            if sql.startswith("PRAGMA wal_checkpoint"):
+                other = os.open(self._queue_path, os.O_RDWR)   # as another writer would
+                try:
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    seen.append("queue free")
+                except BlockingIOError:
+                    seen.append("queue held")
+                finally:
+                    os.close(other)
+            return super().execute(sql, *args)
+
+    conn = Watched(str(tmp_path / "c.db"), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (x)")
+    for i in range(7):
+        conn.begin_immediate()
+        conn.execute("INSERT INTO t VALUES (?)", (i,))
+        conn.commit()
+        conn.execute("SELECT count(*) FROM t").fetchone()   # reads are not counted
+        conn.commit()
+    assert seen == ["queue free", "queue free"]           # after the 3rd and the 6th write
+    busy, wal_pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and copied == wal_pages
+    conn.close()
+    assert sqlite3.connect(tmp_path / "c.db").execute("SELECT count(*) FROM t").fetchone()[0] == 7
