@@ -243,3 +243,26 @@ def test_sqlite_checkpoints_run_after_the_writers_queue_is_let_go(tmp_path, monk
     assert busy == 0 and copied == wal_pages
     conn.close()
     assert sqlite3.connect(tmp_path / "c.db").execute("SELECT count(*) FROM t").fetchone()[0] == 7
+
+
+def test_a_failed_checkpoint_never_fails_the_committed_write(tmp_path, monkeypatch):
+    from app.core import database
+
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY", 1)
+
+    class Failing(database.QueuedConnection):
+        def execute(self, sql, *args):
+            if sql.startswith("PRAGMA wal_checkpoint"):
+                raise sqlite3.OperationalError("database is locked")
+            return super().execute(sql, *args)
+
+    conn = Failing(str(tmp_path / "f.db"), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (x)")
+    conn.begin_immediate()
+    conn.execute("INSERT INTO t VALUES (1)")
+    conn.commit()                                          # no error: the row is stored
+    conn.begin_immediate()                                 # and the queue was let go
+    conn.rollback()
+    conn.close()
+    assert sqlite3.connect(tmp_path / "f.db").execute("SELECT count(*) FROM t").fetchone()[0] == 1

@@ -68,7 +68,10 @@ class QueuedConnection(sqlite3.Connection):
             self._writes += 1
             if self._writes >= CHECKPOINT_EVERY:
                 self._writes = 0
-                self.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+                try:
+                    self.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+                except sqlite3.Error:
+                    pass   # the write is committed; the next checkpoint (or SQLite's) catches up
 
     def rollback(self):
         try:
