@@ -44,11 +44,13 @@ def initial_route(workflow: dict, node: GridNode) -> str:
     return pick_state(workflow, node, workflow["initial"]["route"])
 
 
-def _holds(user, sub: Submission, token: str, state: str, workflow: dict) -> bool:
-    """Whether the user satisfies one role token of a transition for this submission."""
+def _holds(user, sub: Submission, token: str, state: str, workflow: dict, scope=None) -> bool:
+    """Whether the user satisfies one role token of a transition for this submission
+    (`scope`: the user's, when the caller has it already)."""
     if user is None:
         return False
-    scope = scope_for(user)
+    if scope is None:
+        scope = scope_for(user)
     if token == "holder":
         token = tier_of(workflow, state)
         if token == "none":
@@ -64,17 +66,21 @@ def _holds(user, sub: Submission, token: str, state: str, workflow: dict) -> boo
     return False
 
 
-def may_take(user, sub: Submission, transition: dict, state: str, workflow: dict) -> bool:
+def may_take(user, sub: Submission, transition: dict, state: str, workflow: dict,
+             scope=None) -> bool:
     if transition.get("not_by_submitter") and user is not None and sub.submitter_id == user.id:
         return False
-    return any(_holds(user, sub, token, state, workflow) for token in transition["roles"])
+    return any(_holds(user, sub, token, state, workflow, scope) for token in transition["roles"])
 
 
 def allowed_actions(user, sub: Submission) -> list[dict]:
     workflow = sub.version.workflow
+    state = sub.state
+    # The scope once for every transition (an inbox page asks for each of its rows).
+    scope = scope_for(user) if user is not None else None
     out = []
     for t in workflow["transitions"]:
-        if sub.state in t["from"] and may_take(user, sub, t, sub.state, workflow):
+        if state in t["from"] and may_take(user, sub, t, state, workflow, scope):
             out.append({"action": t["name"], "label": t.get("label"),
                         "comment": t.get("comment", "optional"),
                         "partner": t.get("partner"), "to": t["to"]})
