@@ -272,8 +272,8 @@ def main():
         wrk(base, "/healthz", 3, dict(env, BENCH_PATH="/healthz"), "get.lua")   # warm-up: every worker up
         # And a round of submissions, not counted: the rates below are of a server in service.
         # A fresh worker first loads each building's node and routing into its caches (400
-        # buildings here) and reads the indexes' pages from disk: at a million rows the
-        # first round ran at half the rate of the next ones.
+        # buildings here): at a million rows the first round ran at half the rate of the
+        # next ones.
         cold = wrk(base, "/api/v1/submissions", args.seconds, env, "submit.lua")
         print(f"POST /api/v1/submissions, warm-up round (not counted): {cold['rps']:.0f} req/s")
         # Best of three rounds, interleaved, so that a noisy moment on a shared machine does
