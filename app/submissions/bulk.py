@@ -219,4 +219,3 @@ def _transient(**values) -> Submission:
     sub = _new_submission()
     sub.__dict__.update(values)
     return sub
-
