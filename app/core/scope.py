@@ -11,6 +11,7 @@ from sqlalchemy import false, or_, true
 
 from app.core.paths import under, unindexed
 from app.accounts.models import STAFF_ROLES, TIER_RANK
+from app.grid.models import LEVELS
 
 
 @dataclass
@@ -19,6 +20,8 @@ class Scope:
     is_admin: bool = False
     staff: list[tuple[str, str]] = field(default_factory=list)  # (role, node path)
     org_ids: list[int] = field(default_factory=list)
+    # Staff nodes at the grid's lowest level (buildings): their subtree is their one path.
+    leaf_paths: set[str] = field(default_factory=set)
 
     @property
     def staff_paths(self) -> list[str]:
@@ -81,6 +84,8 @@ def scope_for(user) -> Scope:
             scope.is_admin = True
         elif r.role in STAFF_ROLES and r.node is not None:
             scope.staff.append((r.role, r.node.path))
+            if r.node.level == LEVELS[-1]:
+                scope.leaf_paths.add(r.node.path)
         elif r.role == "partner" and r.org_id:
             scope.org_ids.append(r.org_id)
     g._scope = scope

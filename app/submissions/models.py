@@ -71,7 +71,8 @@ class Submission(db.Model):
         Index("ix_submissions_form_id", "form_id", "id"),
         Index("ix_submissions_state_id", "state", "id"),
         Index("ix_submissions_path_id", "node_path", "id"),
-        Index("ix_submissions_tier_path", "tier", "node_path"),
+        # A subtree's waiting rows at one tier; a building's (one path) in waiting order.
+        Index("ix_submissions_tier_path", "tier", "node_path", "state_since", "id"),
         # The inbox walks one tier in waiting order and stops after a page.
         Index("ix_submissions_tier_since", "tier", "state_since", "id"),
         Index("ix_submissions_state_since", "state", "state_since"),

@@ -181,9 +181,11 @@ def transition(args, ident):
 
 # The inbox: a role high in the grid (is_wide, app/core/scope.py) walks the
 # (tier, state_since, id) index in waiting order, skipping other subtrees' rows; lower down
-# the subtree's few rows are read by (tier, node_path) and sorted. Each query is written so
-# that only its intended index fits: the walk filters on an expression of the path, the
-# range sorts on an expression of the waiting time.
+# the subtree's few rows are read by (tier, node_path) and sorted; a building's — one path —
+# are walked in waiting order on (tier, node_path, state_since, id), however many wait (a
+# building with 3,300 waiting letters read and sorted them all: p99 76 ms on PostgreSQL).
+# Each query is written so that only its intended index fits: the walk filters on an
+# expression of the path, the range sorts on an expression of the waiting time.
 
 
 def inbox_queries(user) -> list[tuple]:
@@ -197,6 +199,8 @@ def inbox_queries(user) -> list[tuple]:
         if is_wide(path):
             out.append((and_(Submission.tier == role, under(unindexed(Submission.node_path), path)),
                         walk_order))
+        elif path in scope.leaf_paths:
+            out.append((and_(Submission.tier == role, Submission.node_path == path), walk_order))
         else:
             out.append((and_(Submission.tier == role, under(Submission.node_path, path)), range_order))
     if scope.org_ids:
