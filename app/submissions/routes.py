@@ -232,10 +232,14 @@ def inbox():
                     and_(Submission.state_since == since_at, Submission.id > as_id(last_id)))
     found: dict[int, Submission] = {}
     for clause, order in inbox_queries(user):
-        query = _filtered(user, select(Submission).where(clause), residual=True)
+        # The page is picked from submissions alone, then loaded with its joined rows: a
+        # planner that expects few matching rows would rather join them all and sort (PostgreSQL
+        # joined a building's 4,814 waiting rows for a page: 15 ms against 0.3 ms).
+        page = _filtered(user, select(Submission.id).where(clause), residual=True)
         if after is not None:
-            query = query.where(after)
-        for sub in db.session.execute(query.order_by(*order).limit(limit + 1)).unique().scalars():
+            page = page.where(after)
+        page = page.order_by(*order).limit(limit + 1).scalar_subquery()
+        for sub in db.session.execute(select(Submission).where(Submission.id.in_(page))).unique().scalars():
             found[sub.id] = sub
     rows = sorted(found.values(), key=lambda s: (s.state_since, s.id))[:limit + 1]
     more = len(rows) > limit
