@@ -64,6 +64,25 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
         assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 40000
 
 
+def test_postgresql_plans_every_statement_for_its_values(app):
+    """psycopg prepares a statement that a connection ran five times; PostgreSQL's generic
+    plan for it then ignored the values (a captain's inbox read all their own submissions:
+    docs/performance.md, round 7). Here a statement prepared and run ten times is still
+    planned for the value it is given."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's prepared statements (this run uses SQLite)")
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PREPARE waiting (text) AS "
+                                 "SELECT count(*) FROM submissions WHERE tier = $1")
+            for _ in range(10):
+                conn.exec_driver_sql("EXECUTE waiting ('captain')")
+            plan = "\n".join(row[0] for row in conn.exec_driver_sql(
+                "EXPLAIN EXECUTE waiting ('captain')"))
+            conn.exec_driver_sql("DEALLOCATE waiting")
+        assert "'captain'" in plan and "$1" not in plan, plan
+
+
 def test_new_sqlite_databases_get_small_pages(tmp_path):
     """2 KiB pages: a submission's commit copies every page it wrote (docs/performance.md)."""
     for url in (f"sqlite:///{tmp_path}/migrated.db", f"sqlite:///{tmp_path}/created.db"):

@@ -139,6 +139,23 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cursor.close()
 
 
+@event.listens_for(Engine, "connect")
+def _postgresql_on_connect(dbapi_connection, connection_record):
+    """PostgreSQL plans every statement for its values.
+
+    psycopg prepares a statement on the server once a connection has run it five times, and
+    PostgreSQL may then plan it once for any values (a generic plan). Our reads depend on
+    their values — a tier, a path, a user with 60,000 submissions or none — and a generic
+    plan took the wrong index: a captain's inbox read all 60,712 of their own submissions to
+    find none waiting for them (30 ms against 0.05 ms). A prepared statement still saves
+    the parsing."""
+    if _is_sqlite(dbapi_connection) or not hasattr(dbapi_connection, "prepare_threshold"):
+        return
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.commit()
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
     """Writes take SQLite's write lock up front (BEGIN IMMEDIATE).
