@@ -162,10 +162,16 @@ def grant_post_role(sub: Submission) -> None:
 
 
 def counts(post_ids: list[int]) -> dict[int, dict]:
-    """Waitlisted counts per post, in one query."""
+    """Waitlisted counts per post, in one query.
+
+    The state is compared as an expression so that only the posts' own index fits
+    (ix_submissions_post): PostgreSQL, whose statistics had seen no waitlisted row yet, read
+    every waitlisted row of the city through ix_submissions_state_id instead (4.9 ms after
+    one rush at a million rows, and growing with every rush)."""
     rows = db.session.execute(
         select(Submission.post_id, func.count()).where(
-            Submission.post_id.in_(post_ids or [0]), Submission.state == "waitlisted")
+            Submission.post_id.in_(post_ids or [0]),
+            func.coalesce(Submission.state, Submission.state) == "waitlisted")
         .group_by(Submission.post_id)).all()
     return {pid: {"waitlisted": n} for pid, n in rows}
 
