@@ -234,7 +234,7 @@ def inbox():
     for clause, order in inbox_queries(user):
         # The page is picked from submissions alone, then loaded with its joined rows: a
         # planner that expects few matching rows would rather join them all and sort (PostgreSQL
-        # joined a building's 4,814 waiting rows for a page: 15 ms against 0.3 ms).
+        # joined a building's 4,814 waiting rows for a page: 15 ms against 0.4 ms).
         page = _filtered(user, select(Submission.id).where(clause), residual=True)
         if after is not None:
             page = page.where(after)
