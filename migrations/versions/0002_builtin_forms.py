@@ -4,10 +4,15 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-29
 
-The definitions live in app/forms/definitions/*.json and app/workflow/definitions/*.json;
-they are inserted once as version 1 of each form and are edited afterwards as data.
+Each form is inserted once as version 1 and edited afterwards as data. The rows are frozen in
+migrations/frozen/0002_builtin_forms.json: each form's definition and workflow exactly as
+app/forms/definitions/*.json and app/workflow/definitions/*.json made them when this revision
+was written. The app's files may change; what this revision inserts does not (a changed
+built-in form reaches existing databases through a new revision).
 """
+import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -16,6 +21,9 @@ revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+ROWS = Path(__file__).resolve().parent.parent / "frozen" / "0002_builtin_forms.json"
+SLUGS = ("suggestion", "volunteer-signup", "member-registration", "need")
 
 forms = sa.table("forms", sa.column("id", sa.Integer), sa.column("slug", sa.String),
                  sa.column("kind", sa.String), sa.column("public", sa.Boolean),
@@ -26,9 +34,12 @@ versions = sa.table("form_versions", sa.column("form_id", sa.Integer),
                     sa.column("workflow", sa.JSON), sa.column("created_at", sa.DateTime))
 
 
-def upgrade():
-    from app.forms.builtin import builtin_forms
+def builtin_forms() -> list[dict]:
+    """Each built-in form: its row values and its first version's definition and workflow."""
+    return json.loads(ROWS.read_text(encoding="utf-8"))
 
+
+def upgrade():
     bind = op.get_bind()
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     for item in builtin_forms():
@@ -45,10 +56,8 @@ def upgrade():
 
 
 def downgrade():
-    from app.forms.builtin import BUILTIN_SLUGS
-
     bind = op.get_bind()
-    ids = [r[0] for r in bind.execute(sa.select(forms.c.id).where(forms.c.slug.in_(BUILTIN_SLUGS)))]
+    ids = [r[0] for r in bind.execute(sa.select(forms.c.id).where(forms.c.slug.in_(SLUGS)))]
     if ids:
         bind.execute(versions.delete().where(versions.c.form_id.in_(ids)))
         bind.execute(forms.delete().where(forms.c.id.in_(ids)))

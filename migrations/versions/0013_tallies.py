@@ -5,11 +5,11 @@ Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-29
 
+The trigger DDL and the backfill are frozen here as app/stats/tallies.py wrote them at this
+revision; a later revision that changes the triggers writes its own.
 """
 from alembic import op
 import sqlalchemy as sa
-
-from app.stats.tallies import BACKFILL, trigger_names, trigger_statements
 
 
 # revision identifiers, used by Alembic.
@@ -17,6 +17,69 @@ revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
+
+TRIGGERS = ("tally_submissions_insert", "tally_submissions_update", "tally_submissions_delete")
+
+# A row counts under (node_path, form_id, state); its resolved flag is resolve_seconds IS NOT NULL.
+_KEY_CHANGED = ("OLD.node_path IS DISTINCT FROM NEW.node_path OR OLD.form_id IS DISTINCT FROM NEW.form_id "
+                "OR OLD.state IS DISTINCT FROM NEW.state "
+                "OR (OLD.resolve_seconds IS NULL) IS DISTINCT FROM (NEW.resolve_seconds IS NULL)")
+_COLUMNS = "node_path, form_id, state, submissions, resolved"
+
+# Counts of the rows already stored, for a database that had submissions before the triggers.
+BACKFILL = (f"INSERT INTO submission_tallies ({_COLUMNS}) SELECT node_path, form_id, state, "
+            "count(*), count(resolve_seconds) FROM submissions GROUP BY node_path, form_id, state")
+
+
+def _row(which: str, sign: str) -> str:
+    return (f"({which}.node_path, {which}.form_id, {which}.state, {sign}1, "
+            f"{sign}CAST({which}.resolve_seconds IS NOT NULL AS INTEGER))")
+
+
+def trigger_statements(dialect: str) -> list[str]:
+    """The DDL of the triggers that record every change of a tally."""
+    insert = f"INSERT INTO submission_tally_deltas ({_COLUMNS}) VALUES"
+    if dialect == "postgresql":
+        return [f"""
+            CREATE OR REPLACE FUNCTION tally_submission() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'TRUNCATE' THEN
+                    DELETE FROM submission_tally_deltas;
+                    DELETE FROM submission_tallies;
+                    RETURN NULL;
+                END IF;
+                IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                    {insert} {_row("OLD", "-")};
+                END IF;
+                IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                    {insert} {_row("NEW", "")};
+                END IF;
+                RETURN NULL;
+            END $$""",
+            *(f"DROP TRIGGER IF EXISTS {name} ON submissions" for name in TRIGGERS),
+            "DROP TRIGGER IF EXISTS tally_submissions_truncate ON submissions",
+            "CREATE TRIGGER tally_submissions_insert AFTER INSERT OR DELETE ON submissions "
+            "FOR EACH ROW EXECUTE FUNCTION tally_submission()",
+            "CREATE TRIGGER tally_submissions_update AFTER UPDATE OF node_path, form_id, state, "
+            f"resolve_seconds ON submissions FOR EACH ROW WHEN ({_KEY_CHANGED}) "
+            "EXECUTE FUNCTION tally_submission()",
+            "CREATE TRIGGER tally_submissions_truncate AFTER TRUNCATE ON submissions "
+            "FOR EACH STATEMENT EXECUTE FUNCTION tally_submission()"]
+    changed = _KEY_CHANGED.replace("IS DISTINCT FROM", "IS NOT")
+    return [*(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS),
+            f"CREATE TRIGGER tally_submissions_insert AFTER INSERT ON submissions "
+            f"BEGIN {insert} {_row('NEW', '')}; END",
+            f"CREATE TRIGGER tally_submissions_update AFTER UPDATE OF node_path, form_id, state, "
+            f"resolve_seconds ON submissions WHEN {changed} "
+            f"BEGIN {insert} {_row('OLD', '-')}, {_row('NEW', '')}; END",
+            f"CREATE TRIGGER tally_submissions_delete AFTER DELETE ON submissions "
+            f"BEGIN {insert} {_row('OLD', '-')}; END"]
+
+
+def trigger_names(dialect: str) -> set[str]:
+    if dialect == "postgresql":
+        return {"tally_submissions_insert", "tally_submissions_update", "tally_submissions_truncate"}
+    return set(TRIGGERS)
 
 
 def upgrade():
