@@ -66,7 +66,7 @@ def workflow_tick(now_text):
     from app.core.database import refresh_statistics
     from app.extensions import db
     from app.stats import tallies
-    from app.workflow.timers import run_tick
+    from app.submissions.timers import run_tick
 
     try:
         now = parse_iso(now_text) if now_text else system_now()

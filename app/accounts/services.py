@@ -11,7 +11,7 @@ from app.accounts.models import ROLES, ApiToken, Org, RoleAssignment, User
 from app.core.clock import utcnow
 from app.core.security import hash_token
 from app.extensions import db
-from app.grid.services import ImportError_, node_by_code, read_csv_rows
+from app.grid.services import ImportError_, ancestor_at, node_by_code, read_csv_rows
 
 USER_COLUMNS = ["username", "display_name", "phone", "password", "role", "grid_code", "org"]
 USERNAME_RE = re.compile(r"^[\w.\-@]{2,150}$")
@@ -119,6 +119,16 @@ def grant_role(user: User, role: str, node=None, org: Org | None = None) -> bool
                                      created_at=utcnow()))
     db.session.flush()
     return True
+
+
+def grant_role_for_transition(effect: dict, sub, event, actor, from_state: str) -> None:
+    """The workflow effect `grant_role`: the submitter gets a role at a level of the grid
+    above the submission's node (registered in app/hooks.py)."""
+    if not sub.submitter_id:
+        return
+    user = db.session.execute(select(User).where(User.id == sub.submitter_id)).scalar_one()
+    node = ancestor_at(sub.node, effect.get("level") or "community") or sub.node
+    grant_role(user, effect.get("role") or "member", node)
 
 
 def import_users(text: str, echo=print) -> dict:

@@ -10,13 +10,13 @@ from app.accounts import services as accounts
 from app.core.clock import parse_iso, utcnow
 from app.core.errors import ApiError
 from app.core.ids import as_id
-from app.core.scope import scope_for
+from app.accounts.scope import scope_for
 from app.extensions import db
 from app.grid.models import GridNode
 from app.grid.services import node_by_code
 from app.submissions.models import Submission
 
-from .routes import _my_nodes, bp, flash_api_error, staff_required
+from .base import _my_nodes, bp, flash_api_error, staff_required
 
 
 @bp.route("/meetings", methods=["GET", "POST"])

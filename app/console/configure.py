@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.accounts import services as accounts
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.accounts.scope import scope_for
 from app.extensions import db
 from app.grid.models import GridNode
 from app.grid.services import ImportError_, import_grid, node_by_code
@@ -17,7 +17,7 @@ from app.forms import services as forms
 from app.forms.models import Form, FormVersion
 from app.submissions.models import Submission
 
-from .routes import _admin_or_committee, bp, staff_required
+from .base import _admin_or_committee, bp, staff_required
 
 from . import svg
 

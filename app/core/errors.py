@@ -41,10 +41,6 @@ class ApiError(Exception):
         self.extra = extra
 
 
-def validation_failed(fields: dict, message=None) -> ApiError:
-    return ApiError(422, message, fields=fields)
-
-
 # marshmallow formats some messages before we see them; map them back to msgids.
 FORMATTED = [
     (re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"), "Longer than maximum length {max}."),

@@ -2,10 +2,9 @@
 import csv
 import io
 
-from sqlalchemy import func, literal, select, true, update
+from sqlalchemy import func, literal, select, update
 
 from app.core.paths import under
-from app.core.errors import ApiError
 from app.extensions import db
 from app.grid.models import LEVELS, PARENT_LEVEL, GridNode
 
@@ -25,13 +24,6 @@ def node_by_code(code: str | None) -> GridNode | None:
     if not code:
         return None
     return db.session.execute(select(GridNode).where(GridNode.code == code)).scalar_one_or_none()
-
-
-def get_node_or_404(code: str) -> GridNode:
-    node = node_by_code(code)
-    if node is None:
-        raise ApiError(404)
-    return node
 
 
 def ancestors(node: GridNode) -> list[GridNode]:
@@ -141,23 +133,29 @@ def import_grid(text: str) -> dict:
     return {"created": created, "updated": updated, "unchanged": len(rows) - created - updated}
 
 
+# Path columns of rows filed under a grid node, registered by their features at app start
+# (app/hooks.py): a move rewrites them with the subtree. Keyed by table and column.
+_filed_under: dict[tuple[str, str], object] = {}
+
+
+def register_filed_under(column) -> None:
+    """A feature's path column (e.g. Post.node_path) that a grid move must rewrite."""
+    _filed_under[(column.class_.__tablename__, column.key)] = column
+
+
 def move_node(node: GridNode, new_parent: GridNode | None) -> None:
     """Re-parent a node: rewrite the paths of its subtree and of everything filed under it."""
-    from app.lists.models import Resource
-    from app.meetings.models import Meeting
-    from app.notices.models import Notice
-    from app.points.models import PointEntry
-    from app.submissions.models import Submission, SubmissionEvent
-    from app.volunteering.models import Post
-
     old = node.path
     _set_path(node, new_parent)
     new = node.path
     db.session.flush()
-    for model in (GridNode, Submission, SubmissionEvent, Post, Resource, PointEntry, Notice, Meeting):
-        col = model.path if model is GridNode else model.node_path
+    db.session.execute(
+        update(GridNode).where(under(GridNode.path, old), GridNode.id != node.id)
+        .values(path=literal(new) + func.substr(GridNode.path, len(old) + 1))
+        .execution_options(synchronize_session=False))
+    for col in _filed_under.values():
         db.session.execute(
-            update(model).where(under(col, old), model.id != node.id if model is GridNode else true())
+            update(col.class_).where(under(col, old))
             .values({col.key: literal(new) + func.substr(col, len(old) + 1)})
             .execution_options(synchronize_session=False))
     db.session.expire_all()

@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.accounts.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code
 from app.meetings import services
 from app.meetings.models import Meeting
-from app.submissions.schemas import IsoDateTime
+from app.core.schema_types import IsoDateTime
 
 blp = Blueprint("meetings", __name__, url_prefix="/api/v1/meetings",
                 description="Joint meetings with co-building units")

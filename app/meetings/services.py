@@ -12,7 +12,7 @@ from app.extensions import db
 from app.forms.models import Form
 from app.lists.models import Resource
 from app.submissions.models import Submission
-from app.workflow.engine import apply_transition
+from app.submissions.transitions import apply_transition
 
 OPEN_NEED_STATES = ("at_captain", "at_branch", "at_committee")
 SERVICE_STATES = ("dispatched", "in_service")

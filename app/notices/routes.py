@@ -8,13 +8,13 @@ from sqlalchemy import or_, select
 from app.core.paths import under
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.accounts.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db, limiter
 from app.grid.services import node_by_code
 from app.notices.models import Notice, NoticeRelay
 from app.notices.services import notice_or_404, relay_notice, relay_status
-from app.submissions.schemas import IsoDateTime
+from app.core.schema_types import IsoDateTime
 
 blp = Blueprint("notices", __name__, url_prefix="/api/v1/notices", description="Notice board")
 

@@ -14,7 +14,7 @@ from app.extensions import db, limiter
 from app.submissions.models import Submission
 from app.volunteering.models import ActivitySignup, Post
 from app.volunteering.routes import _may_manage, _post_or_404, blp
-from app.workflow.engine import apply_transition
+from app.submissions.transitions import apply_transition
 
 
 class ResidentSchema(Schema):

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from app.core.paths import under
 from app.core.clock import utcnow
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.accounts.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code
-from app.submissions.schemas import IsoDateTime
+from app.core.schema_types import IsoDateTime
 from app.volunteering import services
 from app.volunteering.models import Post
 

@@ -21,6 +21,7 @@ from app.core.clock import utcnow
 from app.core.errors import ApiError
 from app.extensions import db
 from app.submissions.models import Submission
+from app.submissions.transitions import apply_transition
 from app.volunteering.models import Post
 
 LIVE_STATES = ("claimed", "waitlisted", "confirmed")
@@ -106,7 +107,7 @@ def claim_key(post_id: int, user_id: int) -> str:
     return f"post:{post_id}:user:{user_id}"
 
 
-def release_place(sub: Submission, from_state: str) -> None:
+def release_place(effect: dict, sub: Submission, event, actor, from_state: str) -> None:
     """Effect of `cancel`: free the claim, and the place if it held one; promote the next."""
     sub.claim_key = None
     if from_state not in PLACE_STATES or sub.post_id is None:
@@ -121,9 +122,9 @@ def release_place(sub: Submission, from_state: str) -> None:
 
 
 def promote_waitlisted(post_id: int) -> int:
-    """Fill free places from the waitlist, earliest first. Returns how many were promoted."""
-    from app.workflow.engine import record_event
-
+    """Fill free places from the waitlist, earliest first: each a system transition
+    (`promote`, definition.system_transitions) applied and recorded by the engine.
+    Returns how many were promoted."""
     promoted = 0
     while True:
         nxt = db.session.execute(
@@ -135,20 +136,12 @@ def promote_waitlisted(post_id: int) -> int:
         post = db.session.get(Post, post_id)
         if not take_place(post):
             break
-        now = utcnow()
-        waited = int((now - nxt.state_since).total_seconds())
-        nxt.state = "claimed"
-        nxt.tier = nxt.version.workflow["states"]["claimed"]["tier"]
-        nxt.state_since = now
-        nxt.updated_at = now
-        db.session.flush()
-        record_event(nxt, "promote", "waitlisted", "claimed", system=True,
-                     from_tier="none", waited=waited)
+        apply_transition(nxt, "promote", system=True)
         promoted += 1
     return promoted
 
 
-def grant_post_role(sub: Submission) -> None:
+def grant_post_role(effect: dict, sub: Submission, event, actor, from_state: str) -> None:
     """Effect of `confirm` on a building-captain post: the volunteer becomes its captain."""
     from app.accounts.models import User
     from app.accounts.services import grant_role

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.forms.fields import LabelSchema
+from app.core.schema_types import LabelSchema
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 TIERS = ("captain", "branch", "committee", "partner", "submitter", "none")
@@ -168,5 +168,16 @@ def tier_of(workflow: dict, state: str) -> str:
     return workflow["states"].get(state, {}).get("tier", "none")
 
 
-def is_final(workflow: dict, state: str) -> bool:
-    return bool(workflow["states"].get(state, {}).get("final"))
+def system_transitions(workflow: dict) -> list[dict]:
+    """The transitions only the system takes, implied by the definition itself: a workflow
+    whose first state depends on capacity (`initial.capacity`) promotes a claim from its
+    `full` state to its `available` state when a place frees (action `promote`).
+
+    Implied rather than written into the JSON so that every stored version of such a
+    workflow, old ones included, has it without a new version or a migration, and so that
+    no person is ever offered it (no role may take it)."""
+    capacity = (workflow.get("initial") or {}).get("capacity")
+    if not capacity:
+        return []
+    return [{"name": "promote", "from": [capacity["full"]], "to": capacity["available"],
+             "roles": [], "system": True}]

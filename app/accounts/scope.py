@@ -90,20 +90,3 @@ def scope_for(user) -> Scope:
             scope.org_ids.append(r.org_id)
     g._scope = scope
     return scope
-
-
-def submission_filter(user, walk: bool = False):
-    """Filter for the Submission rows the caller may see (`walk`: see Scope.path_filter)."""
-    from app.submissions.models import Submission
-
-    if user is None:
-        return false()
-    scope = scope_for(user)
-    if scope.is_admin:
-        return true()
-    clauses = [Submission.submitter_id == user.id]
-    if scope.staff:
-        clauses.append(scope.path_filter(Submission.node_path, walk=walk))
-    if scope.org_ids:
-        clauses.append(Submission.partner_org_id.in_(scope.org_ids))
-    return or_(*clauses)
