@@ -18,6 +18,7 @@ from app.notices.models import Notice
 from app.points.models import PointEntry
 from app.points.services import award_for_transition
 from app.submissions import versions
+from app.submissions.inbox import register_inbox_notices
 from app.submissions.models import Submission, SubmissionEvent
 from app.uploads.services import all_unattached
 from app.volunteering import services as volunteering
@@ -38,6 +39,8 @@ def register_hooks() -> None:
     for column in (Submission.node_path, SubmissionEvent.node_path, Post.node_path,
                    Resource.node_path, PointEntry.node_path, Notice.node_path, Meeting.node_path):
         register_filed_under(column)
+
+    register_inbox_notices("posts", volunteering.notices_for)
 
     forms.register_in_flight(versions.plan_in_flight, versions.move_in_flight)
     forms.register_reference_check("photo", all_unattached)

@@ -8,11 +8,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core.clock import system_now
 from app.extensions import db
-from app.grid.models import GridNode
+from app.grid.models import STAFF_ROLES, TIER_RANK, GridNode  # noqa: F401  (the roles above)
 
 ROLES = ("admin", "committee", "branch", "captain", "member", "volunteer", "partner")
-STAFF_ROLES = ("committee", "branch", "captain")
-TIER_RANK = {"captain": 1, "branch": 2, "committee": 3}
 
 
 class Org(db.Model):

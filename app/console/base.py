@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import csrf_token
 from app.extensions import db
 from app.grid.models import GridNode

@@ -10,7 +10,7 @@ from app.accounts import services as accounts
 from app.core.clock import parse_iso, utcnow
 from app.core.errors import ApiError
 from app.core.ids import as_id
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.extensions import db
 from app.grid.models import GridNode
 from app.grid.services import node_by_code

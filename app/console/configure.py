@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.accounts import services as accounts
 from app.core.errors import ApiError
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.extensions import db
 from app.grid.models import GridNode
 from app.grid.services import ImportError_, import_grid, node_by_code

@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.accounts import services as accounts
 from app.core.clock import parse_iso, utcnow
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.extensions import limiter
 from app.grid.services import node_by_code
 from app.stats.services import compute

@@ -9,6 +9,9 @@ from app.core.clock import system_now
 from app.extensions import db
 
 LEVELS = ("street", "community", "estate", "building")
+# The staff tiers of the grid, lowest first: who holds one sees the subtree of the node.
+STAFF_ROLES = ("committee", "branch", "captain")
+TIER_RANK = {"captain": 1, "branch": 2, "committee": 3}
 PARENT_LEVEL = {"street": (None,), "community": ("street", None), "estate": ("community",),
                 "building": ("estate",)}
 

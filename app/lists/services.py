@@ -1,5 +1,5 @@
 """Resource list lookups other parts of the app ask for."""
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.ids import as_id
 from app.extensions import db
 from app.lists.models import Resource

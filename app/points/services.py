@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.clock import utcnow
 from app.extensions import db
 from app.points.models import PointEntry

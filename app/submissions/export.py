@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.core.clock import isoformat
 from app.core.errors import ApiError
 from app.core.i18n import pick
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.forms.models import FormVersion

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.accounts.models import Org
-from app.accounts.scope import is_wide
+from app.grid.scope import is_wide
 from app.core.clock import parse_iso
 from app.core.errors import ApiError
 from app.core.paths import under, unindexed

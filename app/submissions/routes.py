@@ -11,10 +11,11 @@ from app.core.clock import isoformat, parse_iso
 from app.core.database import end_write_phase, write_phase
 from app.core.errors import ApiError
 from app.core.ids import as_id
-from app.accounts.scope import is_wide, scope_for
+from app.grid.scope import is_wide, scope_for
 from app.core.security import optional_user, require_user
 from app.extensions import db, limiter
 from app.submissions import bulk, services
+from app.submissions.inbox import inbox_notices
 from app.submissions.models import Submission
 from app.submissions.query import filtered
 from app.submissions.schemas import SubmissionCreateSchema, TransitionSchema
@@ -126,7 +127,7 @@ def transition(args, ident):
     return jsonify(services.serialize(sub, user, detail=True))
 
 
-# The inbox: a role high in the grid (is_wide, app/accounts/scope.py) walks the
+# The inbox: a role high in the grid (is_wide, app/grid/scope.py) walks the
 # (tier, state_since, id) index in waiting order, skipping other subtrees' rows; lower down
 # the subtree's few rows are read by (tier, node_path) and sorted; a building's — one path —
 # are walked in waiting order on (tier, node_path, state_since, id), however many wait (a
@@ -200,8 +201,7 @@ def inbox():
                 "allowed_actions": list(dict.fromkeys(a["action"] for a in actions)),
                 "actions": actions})
     cursor = _encode(isoformat(rows[-1].state_since), rows[-1].id) if more else None
-    from app.volunteering.services import notices_for
-    notices = [] if request.args.get("cursor") else notices_for(scope_for(user))
+    notices = [] if request.args.get("cursor") else inbox_notices(scope_for(user))
     return jsonify({"items": items, "next_cursor": cursor, "count": len(items),
                     "notices": notices})
 

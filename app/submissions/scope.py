@@ -1,7 +1,7 @@
 """Which submissions a caller may see: the submission side of the one scope (STYLE §5)."""
 from sqlalchemy import false, or_, true
 
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.submissions.models import Submission
 
 

@@ -13,7 +13,7 @@ from app.core.errors import ApiError, flatten_messages
 from app.core.ids import as_id
 from app.core.i18n import pick
 from app.core.refcache import cached_object
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.submissions.scope import submission_filter
 from app.extensions import db
 from app.forms import services as forms

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.core.paths import under
 from app.core.clock import utcnow
 from app.core.errors import ApiError
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import STAFF_ROLES, TIER_RANK, Org, RoleAssignment, User
-from app.accounts.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.core.refcache import cached

@@ -3,6 +3,9 @@
 Staff (committee, branch, captain) see the subtree of each node where they hold the role;
 partners see what was dispatched to their unit; everyone sees what they submitted;
 admins see everything. Lists return a query filter; single objects outside scope are 404.
+
+It reads the caller's role rows (user.roles) against the grid and knows no account model;
+the submissions' side (submitter, partner unit) is app/submissions/scope.py.
 """
 from dataclasses import dataclass, field
 
@@ -10,8 +13,7 @@ from flask import g
 from sqlalchemy import false, or_, true
 
 from app.core.paths import under, unindexed
-from app.accounts.models import STAFF_ROLES, TIER_RANK
-from app.grid.models import LEVELS
+from app.grid.models import LEVELS, STAFF_ROLES, TIER_RANK
 
 
 @dataclass
