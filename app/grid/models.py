@@ -16,6 +16,11 @@ PARENT_LEVEL = {"street": (None,), "community": ("street", None), "estate": ("co
                 "building": ("estate",)}
 
 
+def path_ids(path: str) -> list[int]:
+    """The ids of the nodes on a path, root first (the node's own last)."""
+    return [int(p) for p in path.strip("/").split("/") if p]
+
+
 class GridNode(db.Model):
     """A node of the grid. `path` is a materialised path of ids ("/1/4/17/") so that a
     subtree is one indexed prefix query: every permission check relies on it."""
@@ -36,7 +41,7 @@ class GridNode(db.Model):
 
     @property
     def ancestor_ids(self) -> list[int]:
-        return [int(p) for p in self.path.strip("/").split("/") if p]
+        return path_ids(self.path)
 
     def to_dict(self, parent_code: str | None = None) -> dict:
         return {"id": self.id, "code": self.code, "name": self.name, "level": self.level,

@@ -24,6 +24,9 @@ class Scope:
     org_ids: list[int] = field(default_factory=list)
     # Staff nodes at the grid's lowest level (buildings): their subtree is their one path.
     leaf_paths: set[str] = field(default_factory=set)
+    # The node of every grid role the caller holds, staff or not (member, volunteer…): what
+    # is published above or below one of them reaches the caller (notices, a leaderboard).
+    role_paths: list[str] = field(default_factory=list)
 
     @property
     def staff_paths(self) -> list[str]:
@@ -35,6 +38,10 @@ class Scope:
             return True
         rank = TIER_RANK.get(min_tier, 0)
         return any(path.startswith(p) and TIER_RANK[r] >= rank for r, p in self.staff)
+
+    def near(self, path: str) -> bool:
+        """Whether the node path lies above or below a node where the caller holds a role."""
+        return any(p.startswith(path) or path.startswith(p) for p in self.role_paths)
 
     def manages(self, path: str, min_tier: str = "branch") -> bool:
         """Whether the caller holds a grid role of at least min_tier over this node. Unlike
@@ -82,6 +89,8 @@ def scope_for(user) -> Scope:
         return cached
     scope = Scope(user_id=user.id)
     for r in user.roles:
+        if r.node is not None:
+            scope.role_paths.append(r.node.path)
         if r.role == "admin":
             scope.is_admin = True
         elif r.role in STAFF_ROLES and r.node is not None:
