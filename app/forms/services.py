@@ -14,7 +14,8 @@ from app.forms.fields import FIELD_TYPES
 from app.forms.models import Form, FormVersion
 from app.forms.schemas import FormDefinitionSchema, dump_definition
 from app.grid.services import node_by_code
-from app.workflow.definition import builtin_workflow, validate_workflow
+from app.core.refcache import cached
+from app.workflow.definition import builtin_workflow, states_held_by, validate_workflow
 
 _schema_cache: dict[tuple[int, str], Schema] = {}
 
@@ -49,6 +50,16 @@ def get_version(form: Form, number: int | None = None) -> FormVersion | None:
     number = number or form.current_version
     return db.session.execute(select(FormVersion).where(
         FormVersion.form_id == form.id, FormVersion.number == number)).scalar_one_or_none()
+
+
+def states_held_by_tiers(form_ids: tuple[int, ...], tiers: tuple[str, ...]) -> tuple[str, ...]:
+    """Every state, in any version of these forms, that one of `tiers` holds: what their
+    workflow definitions say, read once per reference generation (app/core/refcache.py)."""
+    def load():
+        workflows = db.session.execute(select(FormVersion.workflow).where(
+            FormVersion.form_id.in_(form_ids))).scalars()
+        return tuple(sorted({s for wf in workflows for s in states_held_by(wf, tiers)}))
+    return cached(("held", form_ids, tiers), load)
 
 
 def describe(form: Form, version: FormVersion) -> dict:

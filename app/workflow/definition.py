@@ -193,6 +193,11 @@ def transitions_named(workflow: dict, action: str) -> list[dict]:
     return [t for t in workflow["transitions"] if t["name"] == action]
 
 
+def states_held_by(workflow: dict, tiers) -> list[str]:
+    """The states whose tier is one of `tiers` (e.g. a staff tier: still with the grid)."""
+    return [s for s, d in workflow["states"].items() if d.get("tier", "none") in tiers]
+
+
 def tier_of(workflow: dict, state: str) -> str:
     return workflow["states"].get(state, {}).get("tier", "none")
 
