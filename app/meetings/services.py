@@ -15,6 +15,7 @@ from app.lists.models import Resource
 from app.submissions.models import Submission
 from app.submissions.transitions import apply_transition
 from app.workflow.definition import tier_of
+from app.submissions.services import get_visible_or_404
 
 # What the workflow definitions say: a need still with the grid's staff is open; one a
 # partner unit holds is in service.
@@ -74,7 +75,6 @@ def orgs_by_name(names) -> list[Org]:
 def record_meeting(meeting, actor, attendance, notes, decisions) -> list[dict]:
     """Record who came, the notes, and each decision; a dispatch decision is the workflow's own
     `dispatch` transition (the same as from the inbox), so history and permissions hold."""
-    from app.submissions.services import get_visible_or_404
 
     results = []
     for index, decision in enumerate(decisions):

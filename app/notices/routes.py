@@ -16,6 +16,9 @@ from app.grid.services import node_by_code
 from app.notices.models import Notice, NoticeRelay
 from app.notices.services import notice_or_404, relay_notice, relay_status
 from app.core.schema_types import IsoDateTime
+from app.uploads.models import Upload
+from app.core.security import optional_user
+from app.uploads.storage import get_storage
 
 blp = Blueprint("notices", __name__, url_prefix="/api/v1/notices", description="Notice board")
 
@@ -55,7 +58,6 @@ def publish(args):
     if not scope.manages(node.path):
         raise ApiError(403, _("Only the branch or committee of this node may publish notices."))
     if args.get("photo"):
-        from app.uploads.models import Upload
         upload = db.session.get(Upload, args["photo"])
         if upload is None or (upload.owner_id not in (None, user.id)):
             raise ApiError(422, fields={"photo": [_("Unknown photo; upload it first.")]})
@@ -128,10 +130,6 @@ def relays(notice_id):
 def photo(notice_id):
     """The notice's photo: for anyone when the notice is public, else for those who see it."""
     from flask import Response
-
-    from app.core.security import optional_user
-    from app.uploads.models import Upload
-    from app.uploads.storage import get_storage
 
     notice = notice_or_404(notice_id)
     if not notice.public:

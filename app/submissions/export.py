@@ -19,6 +19,7 @@ from app.forms.services import get_form_or_404
 from app.submissions.models import Submission
 from app.submissions.query import filtered
 from app.submissions.routes import blp
+from app.audit.services import record
 
 BATCH = 1000
 
@@ -89,7 +90,6 @@ def export():
     query = filtered(user, select(Submission).where(
         Submission.form_id == form.id, scope.path_filter(Submission.node_path)))
     filename = f"{slug}.{fmt}"
-    from app.audit.services import record
     record(user, "export", f"form:{slug}", format=fmt, filters=dict(request.args))
     db.session.commit()  # the audit entry stands even if the download is interrupted
     if fmt == "csv":

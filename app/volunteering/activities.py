@@ -15,6 +15,8 @@ from app.submissions.models import Submission
 from app.volunteering.models import ActivitySignup, Post
 from app.volunteering.routes import _may_manage, _post_or_404, blp
 from app.submissions.transitions import apply_transition
+from app.grid.services import node_by_code
+from app.volunteering.services import serialize
 
 
 class ResidentSchema(Schema):
@@ -120,8 +122,6 @@ def attendance(args, post_id):
 @limiter.limit("60/minute")
 def public_activities():
     """Upcoming activities residents of a building may sign up for without an account."""
-    from app.grid.services import node_by_code
-    from app.volunteering.services import serialize
 
     node = node_by_code(request.args.get("grid_code", ""))
     if node is None or node.level != "building":

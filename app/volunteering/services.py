@@ -23,14 +23,16 @@ from app.extensions import db
 from app.submissions.models import Submission
 from app.submissions.transitions import apply_transition
 from app.volunteering.models import Post
+from app.core.ids import as_id
+from app.accounts.models import User
+from app.accounts.services import grant_role
+from app.core.clock import isoformat
 
 LIVE_STATES = ("claimed", "waitlisted", "confirmed")
 PLACE_STATES = ("claimed", "confirmed", "completed", "no_show")
 
 
 def get_post(post_id) -> Post | None:
-    from app.core.ids import as_id
-
     return db.session.get(Post, as_id(post_id)) if as_id(post_id) else None
 
 
@@ -143,8 +145,6 @@ def promote_waitlisted(post_id: int) -> int:
 
 def grant_post_role(effect: dict, sub: Submission, event, actor, from_state: str) -> None:
     """Effect of `confirm` on a building-captain post: the volunteer becomes its captain."""
-    from app.accounts.models import User
-    from app.accounts.services import grant_role
 
     post = db.session.get(Post, sub.post_id) if sub.post_id else None
     if post is None or post.kind != "captain" or not sub.submitter_id:
@@ -178,7 +178,6 @@ def set_capacity(post: Post, capacity: int) -> None:
 
 
 def serialize(post: Post, waitlisted: int = 0) -> dict:
-    from app.core.clock import isoformat
     return {"id": post.id, "title": post.title, "description": post.description,
             "grid_code": post.node.code, "grid_name": post.node.name, "kind": post.kind,
             "capacity": post.capacity, "claimed": post.claimed, "waitlisted": waitlisted,
