@@ -24,6 +24,7 @@ from app.uploads.services import store_image
 from app.notices.services import relay_status
 from app.volunteering.models import ActivitySignup, Post
 from app.volunteering.activities import record_attendance
+from app.volunteering.services import PLACE_STATES
 
 from .base import _my_nodes, bp, flash_api_error, staff_required
 
@@ -184,7 +185,7 @@ def activities():
     claims = {}
     for sub in db.session.execute(select(Submission).where(
             Submission.post_id.in_([p.id for p in rows] or [0]),
-            Submission.state.in_(("claimed", "confirmed", "completed", "no_show")))).unique().scalars():
+            Submission.state.in_(PLACE_STATES))).unique().scalars():
         claims.setdefault(sub.post_id, []).append(sub)
     return render_template("console/activities.html", activities=rows, signups=signups, claims=claims,
                            nodes=_my_nodes())

@@ -23,13 +23,18 @@ from app.extensions import db
 from app.submissions.models import Submission
 from app.submissions.transitions import apply_transition
 from app.volunteering.models import Post
+from app.workflow.definition import builtin_workflow, capacity_states, open_states, place_states
 from app.core.ids import as_id
 from app.accounts.models import User
 from app.accounts.services import grant_role
 from app.core.clock import isoformat
 
-LIVE_STATES = ("claimed", "waitlisted", "confirmed")
-PLACE_STATES = ("claimed", "confirmed", "completed", "no_show")
+# In the volunteer workflow's own words (app/workflow/definitions/volunteer-signup.json):
+# where a claim starts on the waitlist, which claims are live, which hold a place.
+SIGNUP_WORKFLOW = builtin_workflow("volunteer-signup")
+WAITLISTED = capacity_states(SIGNUP_WORKFLOW)[1]
+LIVE_STATES = tuple(sorted(open_states(SIGNUP_WORKFLOW)))
+PLACE_STATES = tuple(sorted(place_states(SIGNUP_WORKFLOW)))
 
 
 def get_post(post_id) -> Post | None:
@@ -112,7 +117,7 @@ def claim_key(post_id: int, user_id: int) -> str:
 def release_place(effect: dict, sub: Submission, event, actor, from_state: str) -> None:
     """Effect of `cancel`: free the claim, and the place if it held one; promote the next."""
     sub.claim_key = None
-    if from_state not in PLACE_STATES or sub.post_id is None:
+    if from_state not in place_states(sub.version.workflow) or sub.post_id is None:
         db.session.flush()
         return
     db.session.execute(update(Post).where(Post.id == sub.post_id, Post.claimed > 0)
@@ -131,7 +136,7 @@ def promote_waitlisted(post_id: int) -> int:
     while True:
         nxt = db.session.execute(
             select(Submission).where(Submission.post_id == post_id,
-                                     Submission.state == "waitlisted")
+                                     Submission.state == WAITLISTED)
             .order_by(Submission.id).limit(1)).scalar_one_or_none()
         if nxt is None:
             break
@@ -164,7 +169,7 @@ def counts(post_ids: list[int]) -> dict[int, dict]:
     rows = db.session.execute(
         select(Submission.post_id, func.count()).where(
             Submission.post_id.in_(post_ids or [0]),
-            func.coalesce(Submission.state, Submission.state) == "waitlisted")
+            func.coalesce(Submission.state, Submission.state) == WAITLISTED)
         .group_by(Submission.post_id)).all()
     return {pid: {"waitlisted": n} for pid, n in rows}
 

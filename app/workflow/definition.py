@@ -193,6 +193,32 @@ def transitions_named(workflow: dict, action: str) -> list[dict]:
     return [t for t in workflow["transitions"] if t["name"] == action]
 
 
+def capacity_states(workflow: dict) -> tuple[str, str] | None:
+    """(available, full): where a claim starts with a place, and on the waitlist."""
+    capacity = (workflow.get("initial") or {}).get("capacity")
+    return (capacity["available"], capacity["full"]) if capacity else None
+
+
+def open_states(workflow: dict) -> list[str]:
+    return [s for s, d in workflow["states"].items() if not d.get("final")]
+
+
+def place_states(workflow: dict) -> set[str]:
+    """The states of a capacity workflow that hold a place: the `available` one and every
+    state reached from it by transitions that do not release the place (no release_place
+    effect)."""
+    held = {capacity_states(workflow)[0]} if capacity_states(workflow) else set()
+    keeps = [t for t in workflow["transitions"]
+             if not any(e.get("type") == "release_place" for e in t.get("effects") or [])]
+    grown = True
+    while grown:
+        reached = {to for t in keeps if held.intersection(t["from"])
+                   for to in (t["to"] if isinstance(t["to"], list) else [t["to"]])}
+        grown = not reached <= held
+        held |= reached
+    return held
+
+
 def states_held_by(workflow: dict, tiers) -> list[str]:
     """The states whose tier is one of `tiers` (e.g. a staff tier: still with the grid)."""
     return [s for s, d in workflow["states"].items() if d.get("tier", "none") in tiers]
