@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core.clock import system_now
 from app.extensions import db
-from app.grid.models import STAFF_ROLES, TIER_RANK, GridNode  # noqa: F401  (the roles above)
+from app.grid.models import GridNode
 
 ROLES = ("admin", "committee", "branch", "captain", "member", "volunteer", "partner")
 

@@ -5,13 +5,13 @@ app/submissions/transitions.py."""
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.accounts.models import STAFF_ROLES, TIER_RANK, Org, RoleAssignment, User
+from app.accounts.models import Org, RoleAssignment, User
 from app.grid.scope import scope_for
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.core.refcache import cached
 from app.extensions import db
-from app.grid.models import GridNode
+from app.grid.models import STAFF_ROLES, GridNode
 from app.grid.services import node_by_code
 from app.workflow import hooks
 from app.workflow.definition import system_transitions, transitions_named
@@ -59,8 +59,7 @@ def _holds(user, sub, token: str, state: str, workflow: dict, scope=None) -> boo
             return False
     if token in STAFF_ROLES:
         # Higher tiers may act on anything in their subtree (contract §4).
-        return any(sub.node_path.startswith(p) and TIER_RANK[r] >= TIER_RANK[token]
-                   for r, p in scope.staff)
+        return scope.manages(sub.node_path, token)
     if token == "partner":
         return sub.partner_org_id is not None and sub.partner_org_id in scope.org_ids
     if token == "submitter":
