@@ -6,16 +6,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import Org, RoleAssignment, User
-from app.grid.scope import scope_for
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.core.refcache import cached
 from app.extensions import db
 from app.grid.models import STAFF_ROLES, GridNode
+from app.grid.scope import scope_for
 from app.grid.services import node_by_code
 from app.workflow import hooks
-from app.workflow.definition import system_transitions, transitions_named
-from app.workflow.definition import tier_of
+from app.workflow.definition import system_transitions, tier_of, transitions_named
 
 
 def tier_has_holder(node: GridNode, tier: str) -> bool:
