@@ -86,3 +86,21 @@ def test_an_effect_nobody_registered_is_skipped(login, anon, people, monkeypatch
                               json={"action": "resolve", "comment": "已处理"})
     assert r.status_code == 200 and r.get_json()["state"] == "resolved"
     assert login("captain").get("/api/v1/points/me").get_json()["total"] == 0
+
+
+def test_listeners_hear_every_transition_the_system_s_included(login, make_user, people):
+    heard = []
+    hooks.register_listener("test", lambda sub, event, transition, actor: heard.append(
+        (sub.id, event.action, event.from_state, event.to_state, event.system)))
+    try:
+        post = login("branch").post("/api/v1/posts", json={"title": "岗位", "grid_code": "E1",
+                                                           "capacity": 1, **FUTURE}).get_json()
+        make_user("first", ("volunteer", "C1"))
+        make_user("second", ("volunteer", "C1"))
+        held = _claim(login("first"), post["id"])
+        waiting = _claim(login("second"), post["id"])
+        login("first").post(f"/api/v1/submissions/{held['id']}/transitions", json={"action": "cancel"})
+    finally:
+        hooks._listeners.pop("test", None)
+    assert heard == [(held["id"], "cancel", "claimed", "cancelled", False),
+                     (waiting["id"], "promote", "waitlisted", "claimed", True)]

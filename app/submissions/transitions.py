@@ -1,6 +1,7 @@
 """The one function that changes a submission's state (STYLE §7), in named steps: choose
 the transition and check the actor may take it (the engine), check its inputs, move the
-submission, record the event, run the effects the features registered."""
+submission, record the event, tell the listeners and run the effects the features
+registered (app/workflow/hooks.py)."""
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -55,6 +56,10 @@ def apply_transition(sub: Submission, action: str, actor=None, *, comment=None, 
     waited = _move(sub, transition, inputs)
     event = record_event(sub, action, from_state, sub.state, actor, inputs.comment, system,
                          inputs.org.id if inputs.org else None, from_tier, waited, public_reply)
+    # Listeners first: they hear the transitions in the order they were taken, a cancel
+    # before the promotion its effect makes.
+    for listener in hooks.listeners():
+        listener(sub, event, transition, actor)
     _run_effects(transition, sub, event, actor, from_state)
     return event
 
