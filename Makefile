@@ -32,8 +32,10 @@ run: setup
 test: setup-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## ruff, then the layers of app/ (.importlinter: no upward import, no circle).
 lint: setup-dev
 	$(BIN)/ruff check app tests bench
+	$(BIN)/lint-imports
 
 ## Known vulnerabilities in every pinned package. pip-audit where PyPI's per-release JSON
 ## answers; where only the project JSON answers (this workplace), .ci/audit.py checks every pin

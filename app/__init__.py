@@ -56,7 +56,9 @@ def create_app(config: dict | None = None) -> Flask:
     validate_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from app import models  # noqa: F401  (every table, before anything maps or migrates)
     from app.core import database  # noqa: F401  (engine event hooks)
+    from app.hooks import register_hooks
     from app.core import refcache
     from app.core.errors import register_error_handlers, error_response
     from app.core.i18n import select_locale
@@ -93,6 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(check_csrf)
     app.after_request(log_security_event)
 
+    register_hooks()
     _register_blueprints(app, api)
     register_error_handlers(app)
 
@@ -132,7 +135,8 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.sync.routes import blp as sync_blp
     from app.uploads.routes import blp as uploads_blp
     from app.volunteering.routes import blp as posts_blp
-    from app.console.routes import bp as console_bp
+    from app.console import community, configure, routes, work  # noqa: F401  (console pages)
+    from app.console.base import bp as console_bp
     from app.web.routes import bp as web_bp
     from app.submissions import export, public  # noqa: F401  (more routes on that blueprint)
     from app.volunteering import activities  # noqa: F401  (more routes on the posts blueprint)

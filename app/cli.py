@@ -8,6 +8,12 @@ from flask.cli import AppGroup, with_appcontext
 from app.core.clock import parse_iso, system_now
 from app.extensions import db
 from app.grid.services import ImportError_
+from app.grid.services import import_grid
+from app.accounts.services import import_users
+from app.core.database import refresh_statistics
+from app.stats import tallies
+from app.submissions.timers import run_tick
+from app.demo.seed import database_is_empty, load_demo
 
 grid_cli = AppGroup("grid", help="Grid nodes.")
 users_cli = AppGroup("users", help="Users and role assignments.")
@@ -44,7 +50,6 @@ def _run_import(fn, path: str, what: str) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def grid_import(path):
     """Import grid nodes from CSV (code,name,level,parent_code). All or nothing."""
-    from app.grid.services import import_grid
     _run_import(import_grid, path, "grid")
 
 
@@ -52,7 +57,6 @@ def grid_import(path):
 @click.argument("path", type=click.Path(dir_okay=False))
 def users_import(path):
     """Import users and roles from CSV. All or nothing; re-import adds missing roles."""
-    from app.accounts.services import import_users
     _run_import(import_users, path, "users")
 
 
@@ -63,10 +67,6 @@ def workflow_tick(now_text):
 
     It also folds the changes of the statistics' running counts into them, and on SQLite
     refreshes the query planner's statistics of tables that outgrew them."""
-    from app.core.database import refresh_statistics
-    from app.extensions import db
-    from app.stats import tallies
-    from app.workflow.timers import run_tick
 
     try:
         now = parse_iso(now_text) if now_text else system_now()
@@ -94,7 +94,6 @@ def workflow_tick(now_text):
 @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) if the database has data")
 def seed_demo(force, if_empty):
     """Load the demo grid, users, posts and resources documented in README."""
-    from app.demo.seed import database_is_empty, load_demo
 
     if if_empty and not database_is_empty():
         click.echo("The database already has data; the demo was not loaded.")

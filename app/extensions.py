@@ -1,4 +1,5 @@
 """Extension instances, created once and bound in create_app()."""
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -8,7 +9,12 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from sqlalchemy.orm import DeclarativeBase
 
-from app.core.ratelimit import client_address
+
+
+def client_address() -> str:
+    """The client's address, the rate limiter's key (behind a proxy, configure ProxyFix so
+    this is the real one)."""
+    return request.remote_addr or "unknown"
 
 
 class Base(DeclarativeBase):

@@ -9,13 +9,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.core.clock import system_now
 from app.extensions import db
 from app.grid.models import GridNode
-from app.audit import models as _audit_models  # noqa: F401  (registers the audit table)
-from app.meetings import models as _meeting_models  # noqa: F401  (registers meetings)
-from app.notices import models as _notice_models  # noqa: F401  (registers the notice tables)
 
 ROLES = ("admin", "committee", "branch", "captain", "member", "volunteer", "partner")
-STAFF_ROLES = ("committee", "branch", "captain")
-TIER_RANK = {"captain": 1, "branch": 2, "committee": 3}
 
 
 class Org(db.Model):

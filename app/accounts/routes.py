@@ -11,6 +11,8 @@ from app.core.errors import ApiError
 from app.core.ratelimit import is_failed_login, login_client_key, login_username_key
 from app.core.security import csrf_token, own_account, require_user
 from app.extensions import db, limiter
+from app.accounts.models import User
+from app.audit.services import record
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                 description="Sign-in with a bearer token or a session cookie")
@@ -105,8 +107,6 @@ users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users",
 @users_blp.route("/<int:user_id>/deactivate", methods=["POST"])
 def deactivate(user_id):
     """Deactivate a person (admin): they cannot sign in; their tokens die; history stays."""
-    from app.accounts.models import User
-    from app.audit.services import record
 
     actor = require_user()
     if not actor.has_role("admin"):

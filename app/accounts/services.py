@@ -11,7 +11,7 @@ from app.accounts.models import ROLES, ApiToken, Org, RoleAssignment, User
 from app.core.clock import utcnow
 from app.core.security import hash_token
 from app.extensions import db
-from app.grid.services import ImportError_, node_by_code, read_csv_rows
+from app.grid.services import ImportError_, ancestor_at, node_by_code, read_csv_rows
 
 USER_COLUMNS = ["username", "display_name", "phone", "password", "role", "grid_code", "org"]
 USERNAME_RE = re.compile(r"^[\w.\-@]{2,150}$")
@@ -121,6 +121,16 @@ def grant_role(user: User, role: str, node=None, org: Org | None = None) -> bool
     return True
 
 
+def grant_role_for_transition(effect: dict, sub, event, actor, from_state: str) -> None:
+    """The workflow effect `grant_role`: the submitter gets a role at a level of the grid
+    above the submission's node (registered in app/hooks.py)."""
+    if not sub.submitter_id:
+        return
+    user = db.session.execute(select(User).where(User.id == sub.submitter_id)).scalar_one()
+    node = ancestor_at(sub.node, effect.get("level") or "community") or sub.node
+    grant_role(user, effect.get("role") or "member", node)
+
+
 def import_users(text: str, echo=print) -> dict:
     """Create users and add role rows from CSV text. Raises ImportError_ on the first bad row."""
     rows = read_csv_rows(text, USER_COLUMNS)
@@ -132,47 +142,60 @@ def import_users(text: str, echo=print) -> dict:
             raise ImportError_(line, f"invalid username '{username}'")
         if role not in ROLES:
             raise ImportError_(line, f"unknown role '{role}' (use one of {', '.join(ROLES)})")
-        node = None
-        org = None
-        if role == "admin":
-            if row["grid_code"]:
-                raise ImportError_(line, "an admin row must have an empty grid_code")
-        elif role == "partner":
-            if not row["org"]:
-                raise ImportError_(line, "a partner row needs org")
-            if row["grid_code"]:
-                node = node_by_code(row["grid_code"])
-                if node is None:
-                    raise ImportError_(line, f"unknown grid_code '{row['grid_code']}'")
-        else:
-            if not row["grid_code"]:
-                raise ImportError_(line, f"a {role} row needs grid_code")
-            node = node_by_code(row["grid_code"])
-            if node is None:
-                raise ImportError_(line, f"unknown grid_code '{row['grid_code']}'")
-            if node.level not in ROLE_LEVELS[role]:
-                raise ImportError_(line, f"a {role} is assigned to a "
-                                         f"{' or '.join(ROLE_LEVELS[role])}, not a {node.level}")
-        if role != "partner" and row["org"]:
-            raise ImportError_(line, "org is only for partner rows")
+        node = _import_row_node(line, row, role)
         phone = normalize_phone(row["phone"])
         if phone and not PHONE_RE.match(phone):
             raise ImportError_(line, f"invalid mainland mobile number '{row['phone']}'")
         user = user_by_username(username)
         if user is None:
-            password = row["password"]
-            if not password:
-                password = generated.get(username) or secrets.token_urlsafe(9)
-                generated[username] = password
-            problem = password_problem(password, username)
-            if problem:
-                raise ImportError_(line, f"password refused: {problem}")
-            user = create_user(username, password, row["display_name"], phone)
+            user = _import_row_user(line, row, phone, generated)
             created_users += 1
-        if role == "partner":
-            org = get_or_create_org(row["org"])
+        org = get_or_create_org(row["org"]) if role == "partner" else None
         if grant_role(user, role, node, org):
             roles_added += 1
     for username, password in generated.items():
         echo(f"generated password for {username}: {password}")
     return {"users_created": created_users, "roles_added": roles_added, "rows": len(rows)}
+
+
+def _import_row_node(line: int, row: dict, role: str):
+    """The grid node a row's role is held on (none for an admin, optional for a partner)."""
+    node = None
+    if role == "admin":
+        if row["grid_code"]:
+            raise ImportError_(line, "an admin row must have an empty grid_code")
+    elif role == "partner":
+        if not row["org"]:
+            raise ImportError_(line, "a partner row needs org")
+        if row["grid_code"]:
+            node = _import_row_grid_node(line, row)
+    else:
+        if not row["grid_code"]:
+            raise ImportError_(line, f"a {role} row needs grid_code")
+        node = _import_row_grid_node(line, row)
+        if node.level not in ROLE_LEVELS[role]:
+            raise ImportError_(line, f"a {role} is assigned to a "
+                                     f"{' or '.join(ROLE_LEVELS[role])}, not a {node.level}")
+    if role != "partner" and row["org"]:
+        raise ImportError_(line, "org is only for partner rows")
+    return node
+
+
+def _import_row_grid_node(line: int, row: dict):
+    node = node_by_code(row["grid_code"])
+    if node is None:
+        raise ImportError_(line, f"unknown grid_code '{row['grid_code']}'")
+    return node
+
+
+def _import_row_user(line: int, row: dict, phone, generated: dict) -> User:
+    """A new user for the row; a row without a password gets a generated one (echoed)."""
+    username = row["username"]
+    password = row["password"]
+    if not password:
+        password = generated.get(username) or secrets.token_urlsafe(9)
+        generated[username] = password
+    problem = password_problem(password, username)
+    if problem:
+        raise ImportError_(line, f"password refused: {problem}")
+    return create_user(username, password, row["display_name"], phone)

@@ -10,22 +10,29 @@ from app.accounts import services as accounts
 from app.core.clock import parse_iso, utcnow
 from app.core.errors import ApiError
 from app.core.ids import as_id
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.extensions import db
 from app.grid.models import GridNode
 from app.grid.services import node_by_code
 from app.submissions.models import Submission
+from app.accounts.models import Org
+from app.meetings import services as meeting_services
+from app.meetings.models import Meeting
+from app.lists.models import Resource
+from app.notices.models import Notice, NoticeRelay
+from app.uploads.services import store_image
+from app.notices.services import relay_status
+from app.volunteering.models import ActivitySignup, Post
+from app.volunteering.activities import record_attendance
+from app.volunteering.services import PLACE_STATES
 
-from .routes import _my_nodes, bp, flash_api_error, staff_required
+from .base import _my_nodes, bp, flash_api_error, staff_required
 
 
 @bp.route("/meetings", methods=["GET", "POST"])
 @staff_required
 def meetings():
     """Joint meetings of my communities; the committee schedules one (agenda drafted)."""
-    from app.accounts.models import Org
-    from app.meetings import services as meeting_services
-    from app.meetings.models import Meeting
 
     scope = scope_for(current_user)
     communities = [n for n in db.session.execute(select(GridNode).where(
@@ -58,10 +65,6 @@ def meetings():
 @staff_required
 def meeting(meeting_id):
     """The agenda from the lists; record attendance, notes and dispatch decisions."""
-    from app.accounts.models import Org
-    from app.lists.models import Resource
-    from app.meetings import services as meeting_services
-    from app.meetings.models import Meeting
 
     item = db.session.get(Meeting, meeting_id)
     scope = scope_for(current_user)
@@ -95,7 +98,6 @@ def meeting(meeting_id):
 @staff_required
 def notices():
     """Publish a notice to a subtree; see how many captains have relayed each."""
-    from app.notices.models import Notice, NoticeRelay
 
     scope = scope_for(current_user)
     if request.method == "POST":
@@ -110,7 +112,6 @@ def notices():
         photo_id = None
         upload = request.files.get("photo")
         if upload and upload.filename:
-            from app.uploads.services import store_image
             request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + 64 * 1024
             try:
                 photo_id = store_image(upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1),
@@ -136,12 +137,9 @@ def notices():
 @bp.get("/notices/<int:notice_id>")
 @staff_required
 def notice(notice_id):
-    from app.notices.models import Notice
-
     item = db.session.get(Notice, notice_id)
     if item is None or not scope_for(current_user).covers_path(item.node_path):
         abort(404)
-    from app.notices.services import relay_status
 
     return render_template("console/notice.html", notice=item, rows=relay_status(item))
 
@@ -150,7 +148,6 @@ def notice(notice_id):
 @staff_required
 def activities():
     """Service activities: create one (a post with a public face), see sign-ups, record attendance."""
-    from app.volunteering.models import ActivitySignup, Post
 
     scope = scope_for(current_user)
     if request.method == "POST":
@@ -188,7 +185,7 @@ def activities():
     claims = {}
     for sub in db.session.execute(select(Submission).where(
             Submission.post_id.in_([p.id for p in rows] or [0]),
-            Submission.state.in_(("claimed", "confirmed", "completed", "no_show")))).unique().scalars():
+            Submission.state.in_(PLACE_STATES))).unique().scalars():
         claims.setdefault(sub.post_id, []).append(sub)
     return render_template("console/activities.html", activities=rows, signups=signups, claims=claims,
                            nodes=_my_nodes())
@@ -197,12 +194,9 @@ def activities():
 @bp.post("/activities/<int:post_id>/attendance")
 @staff_required
 def activity_attendance(post_id):
-    from app.volunteering.models import Post
-
     post = db.session.get(Post, post_id)
     if post is None or not scope_for(current_user).covers_path(post.node_path, "branch"):
         abort(404)
-    from app.volunteering.activities import record_attendance
 
     present = {as_id(v) for v in request.form.getlist("present")} - {None}
     try:

@@ -9,15 +9,18 @@ from sqlalchemy import func, select
 
 from app.accounts import services as accounts
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.extensions import db
 from app.grid.models import GridNode
 from app.grid.services import ImportError_, import_grid, node_by_code
 from app.forms import services as forms
 from app.forms.models import Form, FormVersion
 from app.submissions.models import Submission
+from app.accounts.models import RoleAssignment, User
+from app.accounts.models import ROLES
+from app.audit.services import record
 
-from .routes import _admin_or_committee, bp, staff_required
+from .base import _admin_or_committee, bp, staff_required
 
 from . import svg
 
@@ -171,7 +174,6 @@ def grid_node():
 @staff_required
 def people():
     """People who hold a role in my grid (admins: everyone), with their roles."""
-    from app.accounts.models import RoleAssignment, User
 
     scope = scope_for(current_user)
     query = select(User).order_by(User.username).limit(200)
@@ -187,8 +189,6 @@ def people():
 
 
 def _person(user_id: int):
-    from app.accounts.models import User
-
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
@@ -203,8 +203,6 @@ def _person(user_id: int):
 @staff_required
 def person_action(user_id):
     """Assign or remove a role, reset the password, deactivate or reactivate (committee: in its grid)."""
-    from app.accounts.models import ROLES, RoleAssignment
-    from app.audit.services import record
 
     _admin_or_committee()
     user = _person(user_id)

@@ -15,9 +15,9 @@ from app.forms.models import Form
 from app.grid.services import node_by_code
 from app.submissions import services as submissions
 from app.submissions.models import Submission
-from app.workflow.engine import apply_transition
+from app.submissions.transitions import apply_transition
 
-from .routes import bp, flash_api_error, staff_required
+from .base import bp, flash_api_error, staff_required
 
 
 @bp.get("/submissions")

@@ -278,10 +278,6 @@ def end_write_phase(db) -> None:
     g.writing = False
 
 
-def is_postgres(db) -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
 # PostgreSQL keeps its planner statistics itself (autovacuum); SQLite has none until ANALYZE
 # runs, and without them it takes any index whose first column matches a filter — e.g. it
 # sorted every suggestion by id for `?form=suggestion` (84 ms at 100,000 rows) instead of

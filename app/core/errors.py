@@ -8,6 +8,8 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.extensions import db
+
 DEFAULT_MESSAGES = {
     400: _l("The request is malformed."),
     401: _l("Please sign in first."),
@@ -39,10 +41,6 @@ class ApiError(Exception):
         self.message = message
         self.fields = fields
         self.extra = extra
-
-
-def validation_failed(fields: dict, message=None) -> ApiError:
-    return ApiError(422, message, fields=fields)
 
 
 # marshmallow formats some messages before we see them; map them back to msgids.
@@ -140,7 +138,6 @@ def _handle_validation_error(exc: ValidationError):
 
 
 def _handle_db_down(exc: OperationalError):
-    from app.extensions import db
     db.session.rollback()
     if "locked" in str(exc.orig).lower():
         return error_response(503, _("The database is busy, please try again."), "busy")

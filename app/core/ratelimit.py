@@ -1,10 +1,7 @@
 """Keys for Flask-Limiter: per client address, per username."""
 from flask import request
 
-
-def client_address() -> str:
-    """The client's address (behind a proxy, configure ProxyFix so this is the real one)."""
-    return request.remote_addr or "unknown"
+from app.extensions import client_address
 
 
 def login_username_key() -> str:

@@ -16,6 +16,13 @@ from app.extensions import db
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_EXEMPT_ENDPOINTS = {"auth.login", "auth.signup"}
 
+# The account models, registered by app.accounts at app start (core knows no feature).
+_models: dict[str, type] = {}
+
+
+def register_account_models(user_model: type, token_model: type) -> None:
+    _models["user"], _models["token"] = user_model, token_model
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -49,7 +56,7 @@ def load_request_user() -> None:
 
 def _token_row(token_hash: str):
     """(id, user id, expires at, revoked at) of a token, through the reference cache."""
-    from app.accounts.models import ApiToken
+    ApiToken = _models["token"]
 
     def load():
         row = db.session.execute(
@@ -67,7 +74,7 @@ def cached_user(user_id: int):
     copy into every request's session cost 7% of a submission. Everything on it is loaded;
     code only reads it. Code that changes the caller's own account loads them instead
     (`own_account()`)."""
-    from app.accounts.models import User
+    User = _models["user"]
 
     def load():
         return db.session.get(User, user_id)   # roles come with it (selectin, nodes joined)
@@ -76,7 +83,7 @@ def cached_user(user_id: int):
 
 def own_account():
     """The signed-in user as a row of this request's session, to change (401 if none)."""
-    from app.accounts.models import User
+    User = _models["user"]
 
     return db.session.get(User, require_user().id)
 

@@ -13,6 +13,8 @@ from app.grid.models import GridNode
 from app.grid.services import import_grid, node_by_code
 from app.lists.models import Resource
 from app.volunteering.models import Post
+from app.accounts.services import get_or_create_org
+from app.submissions.services import create_submission
 
 HERE = Path(__file__).parent
 DEMO_PASSWORD = "tongxin-demo"
@@ -46,7 +48,6 @@ def load_demo() -> dict:
     resources = [("管道燃气安全检查", "utilities", "三水燃气公司", "XN-BJ"),
                  ("宽带上门维修", "network", "电信三水分公司", "XN-BJ"),
                  ("老旧小区燃气管道改造咨询", "utilities", "三水燃气公司", "XN-WFD")]
-    from app.accounts.services import get_or_create_org
     created_resources = 0
     for title, category, org_name, code in resources:
         if db.session.execute(select(Resource).where(Resource.title == title)).scalar_one_or_none():
@@ -63,8 +64,6 @@ def load_demo() -> dict:
 
 
 def _demo_letters() -> int:
-    from app.submissions.services import create_submission
-
     captain = user_by_username("captain")
     samples = [("repair", "3楼楼道灯坏了一个星期，晚上上下楼很不方便。", "3楼"),
                ("suggestion", "建议在小区门口增设电动车充电桩。", "小区大门"),

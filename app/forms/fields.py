@@ -6,13 +6,9 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.accounts.services import PHONE_RE, normalize_phone
+from app.core.schema_types import LabelSchema
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-
-
-class LabelSchema(Schema):
-    zh = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    en = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class ChoiceSchema(Schema):

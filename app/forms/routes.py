@@ -6,7 +6,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import optional_user, require_user
 from app.extensions import db
 from app.forms import services

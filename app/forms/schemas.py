@@ -1,7 +1,8 @@
 """Form definitions: the schema a published definition must satisfy."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.forms.fields import NAME_RE, FieldSetupSchema, LabelSchema
+from app.core.schema_types import LabelSchema
+from app.forms.fields import NAME_RE, FieldSetupSchema
 
 
 class FormDefinitionSchema(Schema):

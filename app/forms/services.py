@@ -1,4 +1,7 @@
 """Forms: lookups, publishing versions, validating submission data against a version."""
+import re
+from collections.abc import Callable
+
 from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, ValidationError
 from sqlalchemy import select
@@ -10,9 +13,26 @@ from app.extensions import db
 from app.forms.fields import FIELD_TYPES
 from app.forms.models import Form, FormVersion
 from app.forms.schemas import FormDefinitionSchema, dump_definition
-from app.workflow.definition import builtin_workflow, validate_workflow
+from app.grid.services import node_by_code
+from app.core.refcache import cached
+from app.workflow.definition import builtin_workflow, states_held_by, validate_workflow
 
 _schema_cache: dict[tuple[int, str], Schema] = {}
+
+# Registered at app start (app/hooks.py) by the parts that own the data; forms know neither.
+# What a new version does to submissions still moving through the old ones:
+# "plan"(form, workflow, state_map) → moves (or 422), "apply"(moves, version, actor).
+_in_flight: dict[str, Callable] = {}
+# field type → fn(values) → whether every value names something that may be attached.
+_reference_checks: dict[str, Callable] = {}
+
+
+def register_in_flight(plan: Callable, apply: Callable) -> None:
+    _in_flight["plan"], _in_flight["apply"] = plan, apply
+
+
+def register_reference_check(field_type: str, fn: Callable) -> None:
+    _reference_checks[field_type] = fn
 
 
 def form_by_slug(slug: str) -> Form | None:
@@ -30,6 +50,16 @@ def get_version(form: Form, number: int | None = None) -> FormVersion | None:
     number = number or form.current_version
     return db.session.execute(select(FormVersion).where(
         FormVersion.form_id == form.id, FormVersion.number == number)).scalar_one_or_none()
+
+
+def states_held_by_tiers(form_ids: tuple[int, ...], tiers: tuple[str, ...]) -> tuple[str, ...]:
+    """Every state, in any version of these forms, that one of `tiers` holds: what their
+    workflow definitions say, read once per reference generation (app/core/refcache.py)."""
+    def load():
+        workflows = db.session.execute(select(FormVersion.workflow).where(
+            FormVersion.form_id.in_(form_ids))).scalars()
+        return tuple(sorted({s for wf in workflows for s in states_held_by(wf, tiers)}))
+    return cached(("held", form_ids, tiers), load)
 
 
 def describe(form: Form, version: FormVersion) -> dict:
@@ -73,7 +103,7 @@ def publish_version(slug: str, payload: dict, actor) -> FormVersion:
             raise ApiError(422, fields=flatten_messages(exc.messages, "workflow")) from exc
     else:
         raise ApiError(422, fields={"workflow": [_("Not a valid workflow.")]})
-    moves = _in_flight_moves(form, workflow, data.get("state_map"))
+    moves = _in_flight["plan"](form, workflow, data.get("state_map")) if _in_flight else []
     definition = dump_definition(data)
     definition["slug"] = slug
     if form is None:
@@ -90,7 +120,8 @@ def publish_version(slug: str, payload: dict, actor) -> FormVersion:
                           created_by_id=actor.id if actor else None)
     db.session.add(version)
     form.current_version = number
-    _move_in_flight(moves, version, actor)
+    if _in_flight:
+        _in_flight["apply"](moves, version, actor)
     form.public = definition.get("public", False)
     if data.get("submit_scope"):
         form.submit_scope = data["submit_scope"]
@@ -98,58 +129,7 @@ def publish_version(slug: str, payload: dict, actor) -> FormVersion:
     return version
 
 
-def _in_flight_moves(form, workflow: dict, state_map) -> list[tuple[str, str]]:
-    """A new workflow must not strand submissions that are still moving: if it drops a state
-    that live submissions of this form hold, the publisher maps that state to one of the new
-    workflow's, and those submissions move to the new version in the mapped state.
-    (Submissions in states the new workflow keeps stay pinned to their own version.)"""
-    from app.submissions.models import Submission
-
-    if form is None:
-        return []
-    pairs = db.session.execute(select(Submission.state, Submission.form_version_id).where(
-        Submission.form_id == form.id).distinct()).all()
-    workflows = {v.id: v.workflow for v in form.versions}
-    live = {state for state, vid in pairs
-            if not workflows[vid]["states"].get(state, {}).get("final")}
-    missing = sorted(s for s in live if s not in workflow["states"])
-    state_map = state_map if isinstance(state_map, dict) else {}
-    errors = []
-    moves = []
-    for state in missing:
-        target = state_map.get(state)
-        if target is None:
-            errors.append(_("State '%(state)s' still holds submissions; map it to a state of "
-                            "the new workflow in state_map.", state=state))
-        elif target not in workflow["states"] or workflow["states"][target].get("final"):
-            errors.append(_("state_map: '%(target)s' is not an open state of the new workflow.",
-                            target=target))
-        else:
-            moves.append((state, target))
-    if errors:
-        raise ApiError(422, fields={"workflow.states": errors})
-    return moves
-
-
-def _move_in_flight(moves, version: FormVersion, actor) -> None:
-    from app.submissions.models import Submission
-    from app.workflow.definition import tier_of
-    from app.workflow.engine import record_event
-
-    for old, new in moves:
-        subs = db.session.execute(select(Submission).where(
-            Submission.form_id == version.form_id, Submission.state == old)).scalars().all()
-        for sub in subs:
-            sub.form_version_id, sub.form_version = version.id, version.number
-            sub.version = version
-            sub.state, sub.tier = new, tier_of(version.workflow, new)
-            db.session.flush()
-            record_event(sub, "migrate", old, new, actor,
-                         f"workflow v{version.number}: {old} → {new}")
-
-
 def _slug_ok(slug: str) -> bool:
-    import re
     return bool(re.match(r"^[a-z0-9][a-z0-9\-]{0,63}$", slug))
 
 
@@ -214,9 +194,6 @@ def validate_data(version: FormVersion, data) -> dict:
 
 def reference_errors(version: FormVersion, data: dict) -> dict:
     """Grid and photo fields must name things that exist."""
-    from app.grid.services import node_by_code
-    from app.uploads.models import Upload
-
     errors = {}
     for f in version.definition["fields"]:
         value = data.get(f["name"])
@@ -224,11 +201,8 @@ def reference_errors(version: FormVersion, data: dict) -> dict:
             continue
         if f["type"] == "grid" and node_by_code(value) is None:
             errors[f"data.{f['name']}"] = [_("Unknown grid code.")]
-        elif f["type"] == "photo":
-            found = {u.id: u for u in db.session.execute(
-                select(Upload).where(Upload.id.in_(value))).scalars()}
-            if any(v not in found or found[v].submission_id is not None for v in value):
-                errors[f"data.{f['name']}"] = [_("Unknown photo; upload it first.")]
+        elif f["type"] == "photo" and "photo" in _reference_checks and not _reference_checks["photo"](value):
+            errors[f"data.{f['name']}"] = [_("Unknown photo; upload it first.")]
     return errors
 
 

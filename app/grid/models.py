@@ -9,8 +9,16 @@ from app.core.clock import system_now
 from app.extensions import db
 
 LEVELS = ("street", "community", "estate", "building")
+# The staff tiers of the grid, lowest first: who holds one sees the subtree of the node.
+STAFF_ROLES = ("committee", "branch", "captain")
+TIER_RANK = {"captain": 1, "branch": 2, "committee": 3}
 PARENT_LEVEL = {"street": (None,), "community": ("street", None), "estate": ("community",),
                 "building": ("estate",)}
+
+
+def path_ids(path: str) -> list[int]:
+    """The ids of the nodes on a path, root first (the node's own last)."""
+    return [int(p) for p in path.strip("/").split("/") if p]
 
 
 class GridNode(db.Model):
@@ -33,7 +41,7 @@ class GridNode(db.Model):
 
     @property
     def ancestor_ids(self) -> list[int]:
-        return [int(p) for p in self.path.strip("/").split("/") if p]
+        return path_ids(self.path)
 
     def to_dict(self, parent_code: str | None = None) -> dict:
         return {"id": self.id, "code": self.code, "name": self.name, "level": self.level,

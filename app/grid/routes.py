@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 
 from app.core.paths import under
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.models import GridNode

@@ -2,10 +2,9 @@
 import csv
 import io
 
-from sqlalchemy import func, literal, select, true, update
+from sqlalchemy import func, literal, select, update
 
 from app.core.paths import under
-from app.core.errors import ApiError
 from app.extensions import db
 from app.grid.models import LEVELS, PARENT_LEVEL, GridNode
 
@@ -25,13 +24,6 @@ def node_by_code(code: str | None) -> GridNode | None:
     if not code:
         return None
     return db.session.execute(select(GridNode).where(GridNode.code == code)).scalar_one_or_none()
-
-
-def get_node_or_404(code: str) -> GridNode:
-    node = node_by_code(code)
-    if node is None:
-        raise ApiError(404)
-    return node
 
 
 def ancestors(node: GridNode) -> list[GridNode]:
@@ -76,6 +68,17 @@ def import_grid(text: str) -> dict:
     """Create or update grid nodes from CSV text; raises ImportError_ and flushes nothing
     usable on error (the caller rolls back). Returns counts."""
     rows = read_csv_rows(text, GRID_COLUMNS)
+    _check_grid_rows(rows)
+    run = _GridImport({row["code"]: (line, row) for line, row in rows})
+    for code in run.file_rows:
+        run.resolve(code)
+    db.session.flush()
+    return {"created": run.created, "updated": run.updated,
+            "unchanged": len(rows) - run.created - run.updated}
+
+
+def _check_grid_rows(rows) -> None:
+    """Each row on its own: a code (unique in the file), a name and a known level."""
     seen: dict[str, int] = {}
     for line, row in rows:
         code, level = row["code"], row["level"]
@@ -90,74 +93,88 @@ def import_grid(text: str) -> dict:
         if code in seen:
             raise ImportError_(line, f"duplicate code '{code}' (also on line {seen[code]})")
         seen[code] = line
-    file_rows = {row["code"]: (line, row) for line, row in rows}
-    existing = {n.code: n for n in db.session.execute(
-        select(GridNode).where(GridNode.code.in_(list(file_rows) or [""]))).scalars()}
-    created = updated = 0
-    done: dict[str, GridNode] = {}
 
-    def resolve(code: str, chain: tuple = ()) -> GridNode:
-        nonlocal created, updated
-        if code in done:
-            return done[code]
-        line, row = file_rows[code]
+
+class _GridImport:
+    """One import run: resolves each row's parent first (from the file or the database)."""
+
+    def __init__(self, file_rows: dict):
+        self.file_rows = file_rows
+        self.existing = {n.code: n for n in db.session.execute(
+            select(GridNode).where(GridNode.code.in_(list(file_rows) or [""]))).scalars()}
+        self.created = self.updated = 0
+        self.done: dict[str, GridNode] = {}
+
+    def resolve(self, code: str, chain: tuple = ()) -> GridNode:
+        if code in self.done:
+            return self.done[code]
+        line, row = self.file_rows[code]
         if code in chain:
             raise ImportError_(line, f"parent cycle through '{code}'")
-        parent = None
-        parent_code = row["parent_code"]
-        if parent_code:
-            if parent_code in file_rows:
-                parent = resolve(parent_code, chain + (code,))
-            else:
-                parent = node_by_code(parent_code)
-                if parent is None:
-                    raise ImportError_(line, f"unknown parent_code '{parent_code}'")
+        parent = self._parent(line, row, chain + (code,))
         parent_level = parent.level if parent else None
         if parent_level not in PARENT_LEVEL[row["level"]]:
             expected = " or ".join(p or "none" for p in PARENT_LEVEL[row["level"]])
             raise ImportError_(line, f"a {row['level']} needs a parent of level {expected}, "
                                      f"not {parent_level or 'none'}")
-        node = existing.get(code)
+        node = self._save(line, row, parent)
+        self.done[code] = node
+        return node
+
+    def _parent(self, line: int, row: dict, chain: tuple) -> GridNode | None:
+        parent_code = row["parent_code"]
+        if not parent_code:
+            return None
+        if parent_code in self.file_rows:
+            return self.resolve(parent_code, chain)
+        parent = node_by_code(parent_code)
+        if parent is None:
+            raise ImportError_(line, f"unknown parent_code '{parent_code}'")
+        return parent
+
+    def _save(self, line: int, row: dict, parent: GridNode | None) -> GridNode:
+        code = row["code"]
+        node = self.existing.get(code)
         if node is None:
             node = GridNode(code=code, name=row["name"], level=row["level"])
             db.session.add(node)
             db.session.flush()
             _set_path(node, parent)
-            created += 1
-        else:
-            if node.level != row["level"]:
-                raise ImportError_(line, f"'{code}' is a {node.level}; its level cannot change")
-            changed = node.name != row["name"] or node.parent_id != (parent.id if parent else None)
-            node.name = row["name"]
-            if node.parent_id != (parent.id if parent else None):
-                move_node(node, parent)
-            updated += int(changed)
-        done[code] = node
+            self.created += 1
+            return node
+        if node.level != row["level"]:
+            raise ImportError_(line, f"'{code}' is a {node.level}; its level cannot change")
+        changed = node.name != row["name"] or node.parent_id != (parent.id if parent else None)
+        node.name = row["name"]
+        if node.parent_id != (parent.id if parent else None):
+            move_node(node, parent)
+        self.updated += int(changed)
         return node
 
-    for code in file_rows:
-        resolve(code)
-    db.session.flush()
-    return {"created": created, "updated": updated, "unchanged": len(rows) - created - updated}
+
+# Path columns of rows filed under a grid node, registered by their features at app start
+# (app/hooks.py): a move rewrites them with the subtree. Keyed by table and column.
+_filed_under: dict[tuple[str, str], object] = {}
+
+
+def register_filed_under(column) -> None:
+    """A feature's path column (e.g. Post.node_path) that a grid move must rewrite."""
+    _filed_under[(column.class_.__tablename__, column.key)] = column
 
 
 def move_node(node: GridNode, new_parent: GridNode | None) -> None:
     """Re-parent a node: rewrite the paths of its subtree and of everything filed under it."""
-    from app.lists.models import Resource
-    from app.meetings.models import Meeting
-    from app.notices.models import Notice
-    from app.points.models import PointEntry
-    from app.submissions.models import Submission, SubmissionEvent
-    from app.volunteering.models import Post
-
     old = node.path
     _set_path(node, new_parent)
     new = node.path
     db.session.flush()
-    for model in (GridNode, Submission, SubmissionEvent, Post, Resource, PointEntry, Notice, Meeting):
-        col = model.path if model is GridNode else model.node_path
+    db.session.execute(
+        update(GridNode).where(under(GridNode.path, old), GridNode.id != node.id)
+        .values(path=literal(new) + func.substr(GridNode.path, len(old) + 1))
+        .execution_options(synchronize_session=False))
+    for col in _filed_under.values():
         db.session.execute(
-            update(model).where(under(col, old), model.id != node.id if model is GridNode else true())
+            update(col.class_).where(under(col, old))
             .values({col.key: literal(new) + func.substr(col, len(old) + 1)})
             .execution_options(synchronize_session=False))
     db.session.expire_all()

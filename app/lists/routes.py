@@ -10,7 +10,7 @@ from app.accounts.models import Org
 from app.accounts.services import get_or_create_org
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code

@@ -7,13 +7,14 @@ from sqlalchemy import select
 
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code
 from app.meetings import services
 from app.meetings.models import Meeting
-from app.submissions.schemas import IsoDateTime
+from app.core.schema_types import IsoDateTime
+from app.accounts.models import Org
 
 blp = Blueprint("meetings", __name__, url_prefix="/api/v1/meetings",
                 description="Joint meetings with co-building units")
@@ -40,7 +41,6 @@ class RecordSchema(Schema):
 def serialize(m: Meeting, partner_org_ids=None) -> dict:
     decisions = m.decisions or []
     if partner_org_ids is not None:  # a partner sees the decisions that concern its unit
-        from app.accounts.models import Org
         names = {o.name for o in db.session.execute(select(Org).where(Org.id.in_(partner_org_ids))).scalars()}
         decisions = [d for d in decisions if d.get("partner") in names]
     return {"id": m.id, "title": m.title, "grid_code": m.node.code, "grid_name": m.node.name,
@@ -51,7 +51,6 @@ def serialize(m: Meeting, partner_org_ids=None) -> dict:
 
 
 def _org_names(m: Meeting) -> list[str]:
-    from app.accounts.models import Org
     ids = m.invited_org_ids or []
     return [o.name for o in db.session.execute(select(Org).where(Org.id.in_(ids)).order_by(Org.name)).scalars()]
 

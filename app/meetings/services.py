@@ -10,26 +10,45 @@ from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
 from app.extensions import db
 from app.forms.models import Form
+from app.forms.services import states_held_by_tiers
 from app.lists.models import Resource
 from app.submissions.models import Submission
-from app.workflow.engine import apply_transition
+from app.submissions.transitions import apply_transition
+from app.workflow.definition import tier_of
+from app.submissions.services import get_visible_or_404
 
-OPEN_NEED_STATES = ("at_captain", "at_branch", "at_committee")
-SERVICE_STATES = ("dispatched", "in_service")
+# What the workflow definitions say: a need still with the grid's staff is open; one a
+# partner unit holds is in service.
+STAFF_TIERS = ("captain", "branch", "committee")
+PARTNER_TIERS = ("partner",)
+# The tiers a need climbs from, by the workflow's own escalations, before it is dispatched.
+BELOW_COMMITTEE = ("captain", "branch")
+
+
+def _form_ids_by_kind() -> dict[str, tuple[int, ...]]:
+    out: dict[str, list[int]] = {}
+    for form_id, kind in db.session.execute(select(Form.id, Form.kind).order_by(Form.id)):
+        out.setdefault(kind, []).append(form_id)
+    return {kind: tuple(ids) for kind, ids in out.items()}
 
 
 def draft_agenda(node) -> list[dict]:
     """Open needs with no resource yet, resources new in 90 days, services overdue 7 days."""
     now = utcnow()
+    form_ids = _form_ids_by_kind()
+    need_ids = form_ids.get("need", ())
+    open_states = states_held_by_tiers(need_ids, STAFF_TIERS)
+    service_states = states_held_by_tiers(tuple(i for ids in form_ids.values() for i in ids),
+                                          PARTNER_TIERS)
     needs = db.session.execute(select(Submission).join(Form, Form.id == Submission.form_id).where(
         Form.kind == "need", under(Submission.node_path, node.path),
-        Submission.state.in_(OPEN_NEED_STATES), Submission.resource_id.is_(None))
+        Submission.state.in_(open_states), Submission.resource_id.is_(None))
         .order_by(Submission.id).limit(50)).unique().scalars().all()
     resources = db.session.execute(select(Resource).where(
         under(Resource.node_path, node.path), Resource.created_at >= now - timedelta(days=90))
         .order_by(Resource.id).limit(50)).unique().scalars().all()
     overdue = db.session.execute(select(Submission).where(
-        under(Submission.node_path, node.path), Submission.state.in_(SERVICE_STATES),
+        under(Submission.node_path, node.path), Submission.state.in_(service_states),
         Submission.state_since <= now - timedelta(days=7)).order_by(Submission.id).limit(50)
     ).unique().scalars().all()
     agenda = [{"kind": "need", "submission": s.id, "title": str(s.data.get("description", ""))[:80],
@@ -56,7 +75,6 @@ def orgs_by_name(names) -> list[Org]:
 def record_meeting(meeting, actor, attendance, notes, decisions) -> list[dict]:
     """Record who came, the notes, and each decision; a dispatch decision is the workflow's own
     `dispatch` transition (the same as from the inbox), so history and permissions hold."""
-    from app.submissions.services import get_visible_or_404
 
     results = []
     for index, decision in enumerate(decisions):
@@ -68,7 +86,7 @@ def record_meeting(meeting, actor, attendance, notes, decisions) -> list[dict]:
         # A need still with the captain or the branch comes up to the committee first, by the
         # workflow's own escalations (recorded), then is dispatched.
         for _step in range(3):
-            if sub.state not in ("at_captain", "at_branch"):
+            if tier_of(sub.version.workflow, sub.state) not in BELOW_COMMITTEE:
                 break
             apply_transition(sub, "escalate", actor, comment=comment)
         event = apply_transition(sub, "dispatch", actor, comment=comment,

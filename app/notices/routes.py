@@ -8,13 +8,17 @@ from sqlalchemy import or_, select
 from app.core.paths import under
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db, limiter
+from app.grid.models import path_ids
 from app.grid.services import node_by_code
 from app.notices.models import Notice, NoticeRelay
 from app.notices.services import notice_or_404, relay_notice, relay_status
-from app.submissions.schemas import IsoDateTime
+from app.core.schema_types import IsoDateTime
+from app.uploads.models import Upload
+from app.core.security import optional_user
+from app.uploads.storage import get_storage
 
 blp = Blueprint("notices", __name__, url_prefix="/api/v1/notices", description="Notice board")
 
@@ -54,7 +58,6 @@ def publish(args):
     if not scope.manages(node.path):
         raise ApiError(403, _("Only the branch or committee of this node may publish notices."))
     if args.get("photo"):
-        from app.uploads.models import Upload
         upload = db.session.get(Upload, args["photo"])
         if upload is None or (upload.owner_id not in (None, user.id)):
             raise ApiError(422, fields={"photo": [_("Unknown photo; upload it first.")]})
@@ -71,13 +74,13 @@ def publish(args):
 def my_notices():
     """Current notices for the caller: those published to any node above or below their roles."""
     user = require_user()
-    nodes = [r.node for r in user.roles if r.node is not None]
-    if not nodes:
+    paths = scope_for(user).role_paths
+    if not paths:
         return jsonify({"items": []})
     clauses = []
-    for node in nodes:
-        clauses.append(Notice.grid_node_id.in_(node.ancestor_ids))  # published above me
-        clauses.append(under(Notice.node_path, node.path))     # published in my subtree
+    for path in paths:
+        clauses.append(Notice.grid_node_id.in_(path_ids(path)))  # published above me
+        clauses.append(under(Notice.node_path, path))            # published in my subtree
     rows = db.session.execute(select(Notice).where(or_(*clauses), _current())
                               .order_by(Notice.id.desc()).limit(100)).unique().scalars().all()
     mine = {n for (n,) in db.session.execute(select(NoticeRelay.notice_id).where(
@@ -128,16 +131,10 @@ def photo(notice_id):
     """The notice's photo: for anyone when the notice is public, else for those who see it."""
     from flask import Response
 
-    from app.core.security import optional_user
-    from app.uploads.models import Upload
-    from app.uploads.storage import get_storage
-
     notice = notice_or_404(notice_id)
     if not notice.public:
         user = optional_user()
-        nodes = [r.node for r in user.roles if r.node is not None] if user else []
-        if not any(n.path.startswith(notice.node_path) or notice.node_path.startswith(n.path)
-                   for n in nodes):
+        if user is None or not scope_for(user).near(notice.node_path):
             raise ApiError(404)
     upload = db.session.get(Upload, notice.photo_id) if notice.photo_id else None
     data = get_storage().load(upload.id) if upload else None

@@ -7,6 +7,8 @@ from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.extensions import db
 from app.notices.models import Notice, NoticeRelay
+from app.accounts.models import RoleAssignment, User
+from app.grid.models import GridNode
 
 
 def notice_or_404(notice_id) -> Notice:
@@ -36,9 +38,6 @@ def relay_notice(user, notice_id) -> list[str]:
 def relay_status(notice: Notice) -> list[tuple]:
     """Every active captain under the notice with their building and when they relayed it."""
     from sqlalchemy import select
-
-    from app.accounts.models import RoleAssignment, User
-    from app.grid.models import GridNode
 
     captains = db.session.execute(
         select(User, GridNode).join(RoleAssignment, RoleAssignment.user_id == User.id)

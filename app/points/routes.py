@@ -7,7 +7,7 @@ from app.core.paths import under
 from app.accounts.models import User
 from app.core.clock import isoformat
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code
@@ -42,14 +42,12 @@ def leaderboard():
         if node is None:
             raise ApiError(404)
         # Anyone with a role in the community may see its board; others only their subtree.
-        visible = scope.is_admin or scope.covers_path(node.path) or any(
-            r.node is not None and (r.node.path.startswith(node.path) or node.path.startswith(r.node.path))
-            for r in user.roles)
+        visible = scope.is_admin or scope.covers_path(node.path) or scope.near(node.path)
         if not visible:
             raise ApiError(404)
         query = query.where(under(PointEntry.node_path, node.path))
     elif not scope.is_admin:
-        paths = [r.node.path for r in user.roles if r.node is not None]
+        paths = scope.role_paths
         if not paths:
             return jsonify({"items": []})
         query = query.where(scope.path_filter(PointEntry.node_path) if scope.staff else

@@ -1,6 +1,8 @@
 """Points: award once per transition; totals and leaderboards."""
 from sqlalchemy import func, select
 
+from app.accounts.models import User
+from app.grid.scope import scope_for
 from app.core.clock import utcnow
 from app.extensions import db
 from app.points.models import PointEntry
@@ -16,6 +18,20 @@ def award(user, points: int, reason: str, sub=None, event=None) -> PointEntry | 
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def award_for_transition(effect: dict, sub, event, actor, from_state: str) -> None:
+    """The workflow effect `points`: award the actor or the submitter (registered in app/hooks.py)."""
+    user = actor if effect.get("to") == "actor" else (
+        db.session.get(User, sub.submitter_id) if sub.submitter_id else None)
+    if user is None:
+        return
+    only = effect.get("only_roles")
+    if only:
+        scope = scope_for(user)
+        if not any(r in only and sub.node_path.startswith(p) for r, p in scope.staff):
+            return
+    award(user, int(effect.get("amount") or 0), f"{sub.form.slug}:{event.action}", sub, event)
 
 
 def total_for(user_id: int) -> int:

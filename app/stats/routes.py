@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from app.core.clock import parse_iso
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.models import GridNode

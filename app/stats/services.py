@@ -13,6 +13,9 @@ from app.points.models import PointEntry
 from app.stats import tallies
 from app.submissions.models import Submission, SubmissionEvent
 from app.volunteering.models import Post
+from app.core.clock import utcnow
+from app.meetings.models import Meeting
+from app.meetings.services import quarter_start
 
 
 def compute(node: GridNode, start: datetime | None, end: datetime | None) -> dict:
@@ -82,9 +85,6 @@ def compute(node: GridNode, start: datetime | None, end: datetime | None) -> dic
 
 def _meetings(node: GridNode) -> dict:
     """Joint meetings held this quarter, and the communities that have held none."""
-    from app.core.clock import utcnow
-    from app.meetings.models import Meeting
-    from app.meetings.services import quarter_start
 
     since = quarter_start(utcnow())
     held = db.session.execute(select(Meeting.grid_node_id, func.count()).where(

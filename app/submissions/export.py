@@ -11,13 +11,15 @@ from sqlalchemy import select
 from app.core.clock import isoformat
 from app.core.errors import ApiError
 from app.core.i18n import pick
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.forms.models import FormVersion
 from app.forms.services import get_form_or_404
 from app.submissions.models import Submission
-from app.submissions.routes import _filtered, blp
+from app.submissions.query import filtered
+from app.submissions.routes import blp
+from app.audit.services import record
 
 BATCH = 1000
 
@@ -85,10 +87,9 @@ def export():
         raise ApiError(422, fields={"format": [_("Use csv or xlsx.")]})
     form = get_form_or_404(slug)
     columns = _columns(form)
-    query = _filtered(user, select(Submission).where(
+    query = filtered(user, select(Submission).where(
         Submission.form_id == form.id, scope.path_filter(Submission.node_path)))
     filename = f"{slug}.{fmt}"
-    from app.audit.services import record
     record(user, "export", f"form:{slug}", format=fmt, filters=dict(request.args))
     db.session.commit()  # the audit entry stands even if the download is interrupted
     if fmt == "csv":

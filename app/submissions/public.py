@@ -6,12 +6,13 @@ from sqlalchemy import select, update
 
 from app.core.errors import ApiError
 from app.extensions import db, limiter
-from app.forms.services import form_by_slug
+from app.forms.services import form_by_slug, states_held_by_tiers
 from app.grid.services import node_by_code
 from app.submissions.models import Submission
 from app.submissions.routes import blp
 
-OPEN_STATES = ("at_captain", "at_branch", "at_committee", "dispatched", "in_service")
+# Open: someone in the grid or a partner unit still holds it (not resolved, not final).
+OPEN_TIERS = ("captain", "branch", "committee", "partner")
 
 
 def _bigrams(text: str) -> set[str]:
@@ -36,7 +37,7 @@ def similar():
     form = form_by_slug("suggestion")
     rows = db.session.execute(select(Submission).where(
         Submission.form_id == form.id, Submission.grid_node_id == node.id,
-        Submission.state.in_(OPEN_STATES)).order_by(Submission.id.desc()).limit(200)).unique().scalars()
+        Submission.state.in_(states_held_by_tiers((form.id,), OPEN_TIERS))).order_by(Submission.id.desc()).limit(200)).unique().scalars()
     text = request.args.get("text", "")[:2000]
     scored = []
     for sub in rows:
@@ -59,7 +60,7 @@ def me_too(sub_id):
     form = form_by_slug("suggestion")
     result = db.session.execute(
         update(Submission).where(Submission.id == sub_id, Submission.form_id == form.id,
-                                 Submission.state.in_(OPEN_STATES))
+                                 Submission.state.in_(states_held_by_tiers((form.id,), OPEN_TIERS)))
         .values(supporters=Submission.supporters + 1)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:

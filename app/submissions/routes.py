@@ -11,15 +11,15 @@ from app.core.clock import isoformat, parse_iso
 from app.core.database import end_write_phase, write_phase
 from app.core.errors import ApiError
 from app.core.ids import as_id
-from app.core.scope import is_wide, scope_for
+from app.grid.scope import is_wide, scope_for
 from app.core.security import optional_user, require_user
 from app.extensions import db, limiter
-from app.forms.services import form_by_slug
-from app.grid.services import node_by_code
 from app.submissions import bulk, services
+from app.submissions.inbox import inbox_notices
 from app.submissions.models import Submission
+from app.submissions.query import filtered
 from app.submissions.schemas import SubmissionCreateSchema, TransitionSchema
-from app.workflow.engine import apply_transition
+from app.submissions.transitions import apply_transition
 
 blp = Blueprint("submissions", __name__, url_prefix="/api/v1",
                 description="Submissions, their workflow transitions and the inbox")
@@ -67,58 +67,6 @@ def _limit_arg() -> int:
     return int(raw)
 
 
-def _filtered(user, query, residual: bool = False):
-    """The query narrowed by the request's filters (form, state, grid_code, partner,
-    category, from, to).
-
-    `residual`: the query already has the index it should walk (the inbox's, one per role).
-    SQLite picks an index by how many rows its first column matches on average, so an
-    index on a filter that matches many rows (a state, a form, a date range) could win over
-    that walk — it walked every waiting row of a state looking for the caller's own
-    submissions: 165 ms at a million rows. On SQLite those filters are then written on
-    expressions of their columns, which no index fits. PostgreSQL estimates each filter
-    and keeps the walk unless the filter is the narrower path (and misjudges expressions),
-    so its filters stay plain; so do the narrow ones (a subtree, a partner unit)."""
-    args = request.args
-    node = node_by_code(args["grid_code"]) if args.get("grid_code") else None
-    # A subtree low in the grid (an estate, a building) is itself the narrowest path: its
-    # rows read by path and sorted, the other filters checked on the way.
-    # A wide one (a community) is walked like the caller's own scope (Scope.path_filter).
-    sqlite = db.engine.dialect.name == "sqlite"
-    narrow = node is not None and not is_wide(node.path)
-    residual = (residual or narrow) and sqlite
-
-    def wide(column):
-        if not residual:
-            return column
-        return column + 0 if column.type.python_type is int else func.coalesce(column, column)
-    if args.get("form"):
-        form = form_by_slug(args["form"])
-        query = query.where(wide(Submission.form_id) == (form.id if form else -1))
-    if args.get("state"):
-        query = query.where(wide(Submission.state).in_(args["state"].split(",")))
-    if args.get("grid_code"):
-        walk = sqlite and node is not None and not narrow
-        path = unindexed(Submission.node_path) if walk else Submission.node_path
-        query = query.where(under(path, node.path if node else "/none/"))
-    if args.get("partner"):
-        from app.accounts.models import Org
-        # The unit's id, not a join or a subquery: the planners estimate a known value.
-        org_id = db.session.execute(select(Org.id).where(Org.name == args["partner"])).scalar()
-        query = query.where(Submission.partner_org_id == (org_id or -1))
-    if args.get("category"):
-        query = query.where(Submission.data["category"].as_string() == args["category"])
-    for key, op in (("from", ">="), ("to", "<")):
-        if args.get(key):
-            try:
-                when = parse_iso(args[key])
-            except ValueError:
-                raise ApiError(422, fields={key: [_("Not a valid date and time.")]}) from None
-            created = wide(Submission.created_at)
-            query = query.where(created >= when if op == ">=" else created < when)
-    return query
-
-
 def _encode(*parts) -> str:
     return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode()
 
@@ -138,7 +86,7 @@ def list_submissions():
     """What the caller may see, newest first, with a keyset cursor."""
     user = require_user()
     limit = _limit_arg()
-    query = _filtered(user, services.visible_query(user, walk=True))
+    query = filtered(user, services.visible_query(user, walk=True))
     if request.args.get("cursor"):
         (last_id,) = _decode(request.args["cursor"], 1)
         if as_id(last_id) is None:
@@ -179,7 +127,7 @@ def transition(args, ident):
     return jsonify(services.serialize(sub, user, detail=True))
 
 
-# The inbox: a role high in the grid (is_wide, app/core/scope.py) walks the
+# The inbox: a role high in the grid (is_wide, app/grid/scope.py) walks the
 # (tier, state_since, id) index in waiting order, skipping other subtrees' rows; lower down
 # the subtree's few rows are read by (tier, node_path) and sorted; a building's — one path —
 # are walked in waiting order on (tier, node_path, state_since, id), however many wait (a
@@ -235,7 +183,7 @@ def inbox():
         # The page is picked from submissions alone, then loaded with its joined rows: a
         # planner that expects few matching rows would rather join them all and sort (PostgreSQL
         # joined a building's 4,814 waiting rows for a page: 15 ms against 0.4 ms).
-        page = _filtered(user, select(Submission.id).where(clause), residual=True)
+        page = filtered(user, select(Submission.id).where(clause), residual=True)
         if after is not None:
             page = page.where(after)
         page = page.order_by(*order).limit(limit + 1).scalar_subquery()
@@ -253,8 +201,7 @@ def inbox():
                 "allowed_actions": list(dict.fromkeys(a["action"] for a in actions)),
                 "actions": actions})
     cursor = _encode(isoformat(rows[-1].state_since), rows[-1].id) if more else None
-    from app.volunteering.services import notices_for
-    notices = [] if request.args.get("cursor") else notices_for(scope_for(user))
+    notices = [] if request.args.get("cursor") else inbox_notices(scope_for(user))
     return jsonify({"items": items, "next_cursor": cursor, "count": len(items),
                     "notices": notices})
 

@@ -1,19 +1,7 @@
 """Submission request bodies."""
 from marshmallow import Schema, fields, validate
 
-from app.core.clock import parse_iso
-
-
-class IsoDateTime(fields.Field):
-    default_error_messages = {"invalid": "Not a valid datetime."}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        try:
-            return parse_iso(value)
-        except ValueError:
-            raise self.make_error("invalid") from None
+from app.core.schema_types import IsoDateTime
 
 
 class SubmissionCreateSchema(Schema):

@@ -13,7 +13,8 @@ from app.core.errors import ApiError, flatten_messages
 from app.core.ids import as_id
 from app.core.i18n import pick
 from app.core.refcache import cached_object
-from app.core.scope import scope_for, submission_filter
+from app.grid.scope import scope_for
+from app.submissions.scope import submission_filter
 from app.extensions import db
 from app.forms import services as forms
 from app.grid.services import node_by_code
@@ -21,7 +22,8 @@ from app.submissions.models import Submission
 from app.submissions.schemas import SubmissionCreateSchema
 from app.volunteering import services as posts
 from app.workflow.definition import tier_of
-from app.workflow.engine import allowed_actions, initial_route, record_event
+from app.submissions.transitions import record_event
+from app.workflow.engine import allowed_actions, initial_route
 
 _CREATE_SCHEMA = SubmissionCreateSchema(unknown=RAISE)   # stateless: one for every request
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

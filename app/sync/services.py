@@ -7,7 +7,7 @@ from app.extensions import db
 from app.submissions import services as submissions
 from app.submissions.models import AppliedOp
 from app.submissions.bulk import store_plain
-from app.workflow.engine import apply_transition
+from app.submissions.transitions import apply_transition
 
 MAX_OPS = 1000
 STATUS_BY_HTTP = {401: "forbidden", 403: "forbidden", 404: "not_found", 409: "conflict",

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from app.core.errors import ApiError
-from app.core.scope import submission_filter
+from app.submissions.scope import submission_filter
 from app.core.security import optional_user
 from app.extensions import db, limiter
 from app.submissions.models import Submission

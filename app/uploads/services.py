@@ -5,6 +5,7 @@ import uuid
 
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
 
 from app.core.clock import utcnow
 from app.core.errors import ApiError
@@ -47,3 +48,11 @@ def store_image(raw: bytes, owner) -> Upload:
     db.session.add(upload)
     db.session.flush()
     return upload
+
+
+def all_unattached(ids: list) -> bool:
+    """Whether every id names an upload not yet attached to a submission (a photo field's
+    values; registered with forms at app start, app/hooks.py)."""
+    found = {u.id: u for u in db.session.execute(
+        select(Upload).where(Upload.id.in_(ids))).scalars()}
+    return not any(v not in found or found[v].submission_id is not None for v in ids)

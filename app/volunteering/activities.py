@@ -14,7 +14,10 @@ from app.extensions import db, limiter
 from app.submissions.models import Submission
 from app.volunteering.models import ActivitySignup, Post
 from app.volunteering.routes import _may_manage, _post_or_404, blp
-from app.workflow.engine import apply_transition
+from app.submissions.transitions import apply_transition
+from app.grid.services import node_by_code
+from app.volunteering.services import LIVE_STATES, PLACE_STATES, serialize
+from app.workflow.definition import transitions_named
 
 
 class ResidentSchema(Schema):
@@ -77,11 +80,20 @@ def resident_list(post_id):
                                "at": isoformat(r.created_at)} for r in rows]})
 
 
+# Claims that hold a place and are still live: the ones an activity's attendance settles.
+HELD_PLACES = tuple(s for s in PLACE_STATES if s in LIVE_STATES)
+
+
+def _leaves(claim: Submission, action: str) -> bool:
+    """Whether the claim's workflow has an `action` transition out of its current state."""
+    return any(claim.state in t["from"] for t in transitions_named(claim.version.workflow, action))
+
+
 def record_attendance(post: Post, actor, present: set, residents_served: int) -> dict:
     """Volunteers present are confirmed (if needed) and completed — the workflow awards their
     points; confirmed ones absent become no-shows. Used by the API and the console."""
     claims = db.session.execute(select(Submission).where(
-        Submission.post_id == post.id, Submission.state.in_(("claimed", "confirmed")))
+        Submission.post_id == post.id, Submission.state.in_(HELD_PLACES))
         .order_by(Submission.id)).unique().scalars().all()
     unknown = present - {c.id for c in claims}
     if unknown:
@@ -90,10 +102,10 @@ def record_attendance(post: Post, actor, present: set, residents_served: int) ->
     outcome = {}
     for claim in claims:
         if claim.id in present:
-            if claim.state == "claimed":
+            if _leaves(claim, "confirm"):
                 apply_transition(claim, "confirm", actor)
             apply_transition(claim, "complete", actor)
-        elif claim.state == "confirmed":
+        elif _leaves(claim, "no_show"):
             apply_transition(claim, "no_show", actor)
         outcome[claim.id] = claim.state
     post.residents_served = residents_served
@@ -120,8 +132,6 @@ def attendance(args, post_id):
 @limiter.limit("60/minute")
 def public_activities():
     """Upcoming activities residents of a building may sign up for without an account."""
-    from app.grid.services import node_by_code
-    from app.volunteering.services import serialize
 
     node = node_by_code(request.args.get("grid_code", ""))
     if node is None or node.level != "building":

@@ -8,13 +8,14 @@ from sqlalchemy import select
 from app.core.paths import under
 from app.core.clock import utcnow
 from app.core.errors import ApiError
-from app.core.scope import scope_for
+from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code
-from app.submissions.schemas import IsoDateTime
+from app.core.schema_types import IsoDateTime
 from app.volunteering import services
 from app.volunteering.models import Post
+from app.accounts.services import get_or_create_org
 
 blp = Blueprint("posts", __name__, url_prefix="/api/v1/posts", description="Volunteer posts")
 
@@ -65,7 +66,6 @@ def create_post(args):
         raise ApiError(422, fields={"grid_code": [_("A building-captain post belongs to a building.")]})
     org = None
     if args.get("partner"):
-        from app.accounts.services import get_or_create_org
         org = get_or_create_org(args["partner"].strip())
     post = Post(title=args["title"].strip(), description=args["description"], grid_node_id=node.id,
                 node_path=node.path, kind=args["kind"], capacity=args["capacity"],

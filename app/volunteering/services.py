@@ -21,15 +21,23 @@ from app.core.clock import utcnow
 from app.core.errors import ApiError
 from app.extensions import db
 from app.submissions.models import Submission
+from app.submissions.transitions import apply_transition
 from app.volunteering.models import Post
+from app.workflow.definition import builtin_workflow, capacity_states, open_states, place_states
+from app.core.ids import as_id
+from app.accounts.models import User
+from app.accounts.services import grant_role
+from app.core.clock import isoformat
 
-LIVE_STATES = ("claimed", "waitlisted", "confirmed")
-PLACE_STATES = ("claimed", "confirmed", "completed", "no_show")
+# In the volunteer workflow's own words (app/workflow/definitions/volunteer-signup.json):
+# where a claim starts on the waitlist, which claims are live, which hold a place.
+SIGNUP_WORKFLOW = builtin_workflow("volunteer-signup")
+WAITLISTED = capacity_states(SIGNUP_WORKFLOW)[1]
+LIVE_STATES = tuple(sorted(open_states(SIGNUP_WORKFLOW)))
+PLACE_STATES = tuple(sorted(place_states(SIGNUP_WORKFLOW)))
 
 
 def get_post(post_id) -> Post | None:
-    from app.core.ids import as_id
-
     return db.session.get(Post, as_id(post_id)) if as_id(post_id) else None
 
 
@@ -106,10 +114,10 @@ def claim_key(post_id: int, user_id: int) -> str:
     return f"post:{post_id}:user:{user_id}"
 
 
-def release_place(sub: Submission, from_state: str) -> None:
+def release_place(effect: dict, sub: Submission, event, actor, from_state: str) -> None:
     """Effect of `cancel`: free the claim, and the place if it held one; promote the next."""
     sub.claim_key = None
-    if from_state not in PLACE_STATES or sub.post_id is None:
+    if from_state not in place_states(sub.version.workflow) or sub.post_id is None:
         db.session.flush()
         return
     db.session.execute(update(Post).where(Post.id == sub.post_id, Post.claimed > 0)
@@ -121,37 +129,27 @@ def release_place(sub: Submission, from_state: str) -> None:
 
 
 def promote_waitlisted(post_id: int) -> int:
-    """Fill free places from the waitlist, earliest first. Returns how many were promoted."""
-    from app.workflow.engine import record_event
-
+    """Fill free places from the waitlist, earliest first: each a system transition
+    (`promote`, definition.system_transitions) applied and recorded by the engine.
+    Returns how many were promoted."""
     promoted = 0
     while True:
         nxt = db.session.execute(
             select(Submission).where(Submission.post_id == post_id,
-                                     Submission.state == "waitlisted")
+                                     Submission.state == WAITLISTED)
             .order_by(Submission.id).limit(1)).scalar_one_or_none()
         if nxt is None:
             break
         post = db.session.get(Post, post_id)
         if not take_place(post):
             break
-        now = utcnow()
-        waited = int((now - nxt.state_since).total_seconds())
-        nxt.state = "claimed"
-        nxt.tier = nxt.version.workflow["states"]["claimed"]["tier"]
-        nxt.state_since = now
-        nxt.updated_at = now
-        db.session.flush()
-        record_event(nxt, "promote", "waitlisted", "claimed", system=True,
-                     from_tier="none", waited=waited)
+        apply_transition(nxt, "promote", system=True)
         promoted += 1
     return promoted
 
 
-def grant_post_role(sub: Submission) -> None:
+def grant_post_role(effect: dict, sub: Submission, event, actor, from_state: str) -> None:
     """Effect of `confirm` on a building-captain post: the volunteer becomes its captain."""
-    from app.accounts.models import User
-    from app.accounts.services import grant_role
 
     post = db.session.get(Post, sub.post_id) if sub.post_id else None
     if post is None or post.kind != "captain" or not sub.submitter_id:
@@ -171,7 +169,7 @@ def counts(post_ids: list[int]) -> dict[int, dict]:
     rows = db.session.execute(
         select(Submission.post_id, func.count()).where(
             Submission.post_id.in_(post_ids or [0]),
-            func.coalesce(Submission.state, Submission.state) == "waitlisted")
+            func.coalesce(Submission.state, Submission.state) == WAITLISTED)
         .group_by(Submission.post_id)).all()
     return {pid: {"waitlisted": n} for pid, n in rows}
 
@@ -185,7 +183,6 @@ def set_capacity(post: Post, capacity: int) -> None:
 
 
 def serialize(post: Post, waitlisted: int = 0) -> dict:
-    from app.core.clock import isoformat
     return {"id": post.id, "title": post.title, "description": post.description,
             "grid_code": post.node.code, "grid_name": post.node.name, "kind": post.kind,
             "capacity": post.capacity, "claimed": post.claimed, "waitlisted": waitlisted,

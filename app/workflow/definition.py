@@ -7,7 +7,7 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.forms.fields import LabelSchema
+from app.core.schema_types import LabelSchema
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 TIERS = ("captain", "branch", "committee", "partner", "submitter", "none")
@@ -74,68 +74,97 @@ class WorkflowSchema(Schema):
 
     @validates_schema
     def consistent(self, data, **kwargs):
+        """The definition hangs together: one check per rule, every problem reported."""
         states = data.get("states") or {}
+        transitions = data.get("transitions") or []
         errors: dict[str, list[str]] = {}
-
-        def bad(key, msg):
-            errors.setdefault(key, []).append(msg)
-
-        initial = data.get("initial") or {}
-        starts: list[str] = []
-        if "route" in initial:
-            starts = list(initial["route"]) if isinstance(initial["route"], list) else []
-            if not starts:
-                bad("initial", "route must be a non-empty list of states")
-        elif "capacity" in initial and isinstance(initial["capacity"], dict):
-            starts = [initial["capacity"].get("available"), initial["capacity"].get("full")]
-        else:
-            bad("initial", "give initial.route (list of states) or initial.capacity")
-        for s in starts:
-            if s not in states:
-                bad("initial", f"unknown state '{s}'")
-        reachable = set(s for s in starts if s in states)
-        edges = []
-        for i, t in enumerate(data.get("transitions") or []):
-            targets = t["to"] if isinstance(t["to"], list) else [t["to"]]
-            if t["to"] == "@route":
-                targets = [s for s in starts if s in states]
-            for s in t["from_"]:
-                if s not in states:
-                    bad(f"transitions.{i}.from", f"unknown state '{s}'")
-                elif states[s].get("final"):
-                    bad(f"transitions.{i}.from", f"'{s}' is final")
-            for s in targets:
-                if s not in states:
-                    bad(f"transitions.{i}.to", f"unknown state '{s}'")
-            edges.append((t["from_"], targets))
-        changed = True
-        while changed:
-            changed = False
-            for sources, targets in edges:
-                if reachable.intersection(sources):
-                    for s in targets:
-                        if s in states and s not in reachable:
-                            reachable.add(s)
-                            changed = True
-        for s in states:
-            if s not in reachable:
-                bad("states", f"state '{s}' cannot be reached")
-        names = {(t["name"], s) for t in data.get("transitions") or [] for s in t["from_"]}
-        seen = set()
-        for t in data.get("transitions") or []:
-            for s in t["from_"]:
-                if (t["name"], s) in seen:
-                    bad("transitions", f"two '{t['name']}' transitions leave '{s}'")
-                seen.add((t["name"], s))
-        for i, timer in enumerate(data.get("timers") or []):
-            try:
-                parse_duration(timer["after"])
-            except ValueError as exc:
-                bad(f"timers.{i}.after", str(exc))
-            if (timer["action"], timer["state"]) not in names:
-                bad(f"timers.{i}", f"no '{timer['action']}' transition leaves '{timer['state']}'")
+        starts = _check_initial(data.get("initial") or {}, states, errors)
+        edges = _check_transition_states(transitions, states, starts, errors)
+        _check_reachable(states, starts, edges, errors)
+        _check_one_transition_per_name(transitions, errors)
+        _check_timers(data.get("timers") or [], transitions, errors)
         if errors:
             raise ValidationError(errors)
+
+
+def _bad(errors: dict, key: str, msg: str) -> None:
+    errors.setdefault(key, []).append(msg)
+
+
+def _check_initial(initial: dict, states: dict, errors: dict) -> list:
+    """A route (list of states) or a capacity (available/full) naming known states; returns
+    the states a submission may start in."""
+    starts: list = []
+    if "route" in initial:
+        starts = list(initial["route"]) if isinstance(initial["route"], list) else []
+        if not starts:
+            _bad(errors, "initial", "route must be a non-empty list of states")
+    elif "capacity" in initial and isinstance(initial["capacity"], dict):
+        starts = [initial["capacity"].get("available"), initial["capacity"].get("full")]
+    else:
+        _bad(errors, "initial", "give initial.route (list of states) or initial.capacity")
+    for s in starts:
+        if s not in states:
+            _bad(errors, "initial", f"unknown state '{s}'")
+    return starts
+
+
+def _check_transition_states(transitions: list, states: dict, starts: list, errors: dict) -> list:
+    """Transitions leave known, non-final states for known states; returns the edges."""
+    edges = []
+    for i, t in enumerate(transitions):
+        targets = t["to"] if isinstance(t["to"], list) else [t["to"]]
+        if t["to"] == "@route":
+            targets = [s for s in starts if s in states]
+        for s in t["from_"]:
+            if s not in states:
+                _bad(errors, f"transitions.{i}.from", f"unknown state '{s}'")
+            elif states[s].get("final"):
+                _bad(errors, f"transitions.{i}.from", f"'{s}' is final")
+        for s in targets:
+            if s not in states:
+                _bad(errors, f"transitions.{i}.to", f"unknown state '{s}'")
+        edges.append((t["from_"], targets))
+    return edges
+
+
+def _check_reachable(states: dict, starts: list, edges: list, errors: dict) -> None:
+    """Every state can be reached from a start."""
+    reachable = set(s for s in starts if s in states)
+    changed = True
+    while changed:
+        changed = False
+        for sources, targets in edges:
+            if not reachable.intersection(sources):
+                continue
+            new = {s for s in targets if s in states} - reachable
+            reachable |= new
+            changed = changed or bool(new)
+    for s in states:
+        if s not in reachable:
+            _bad(errors, "states", f"state '{s}' cannot be reached")
+
+
+def _check_one_transition_per_name(transitions: list, errors: dict) -> None:
+    """At most one transition of a name leaves a state."""
+    seen = set()
+    for t in transitions:
+        for s in t["from_"]:
+            if (t["name"], s) in seen:
+                _bad(errors, "transitions", f"two '{t['name']}' transitions leave '{s}'")
+            seen.add((t["name"], s))
+
+
+def _check_timers(timers: list, transitions: list, errors: dict) -> None:
+    """Each timer has a duration and names a transition that leaves its state."""
+    names = {(t["name"], s) for t in transitions for s in t["from_"]}
+    for i, timer in enumerate(timers):
+        try:
+            parse_duration(timer["after"])
+        except ValueError as exc:
+            _bad(errors, f"timers.{i}.after", str(exc))
+        if (timer["action"], timer["state"]) not in names:
+            _bad(errors, f"timers.{i}", f"no '{timer['action']}' transition leaves '{timer['state']}'")
 
 
 def validate_workflow(data: dict) -> dict:
@@ -164,9 +193,51 @@ def transitions_named(workflow: dict, action: str) -> list[dict]:
     return [t for t in workflow["transitions"] if t["name"] == action]
 
 
+def capacity_states(workflow: dict) -> tuple[str, str] | None:
+    """(available, full): where a claim starts with a place, and on the waitlist."""
+    capacity = (workflow.get("initial") or {}).get("capacity")
+    return (capacity["available"], capacity["full"]) if capacity else None
+
+
+def open_states(workflow: dict) -> list[str]:
+    return [s for s, d in workflow["states"].items() if not d.get("final")]
+
+
+def place_states(workflow: dict) -> set[str]:
+    """The states of a capacity workflow that hold a place: the `available` one and every
+    state reached from it by transitions that do not release the place (no release_place
+    effect)."""
+    held = {capacity_states(workflow)[0]} if capacity_states(workflow) else set()
+    keeps = [t for t in workflow["transitions"]
+             if not any(e.get("type") == "release_place" for e in t.get("effects") or [])]
+    grown = True
+    while grown:
+        reached = {to for t in keeps if held.intersection(t["from"])
+                   for to in (t["to"] if isinstance(t["to"], list) else [t["to"]])}
+        grown = not reached <= held
+        held |= reached
+    return held
+
+
+def states_held_by(workflow: dict, tiers) -> list[str]:
+    """The states whose tier is one of `tiers` (e.g. a staff tier: still with the grid)."""
+    return [s for s, d in workflow["states"].items() if d.get("tier", "none") in tiers]
+
+
 def tier_of(workflow: dict, state: str) -> str:
     return workflow["states"].get(state, {}).get("tier", "none")
 
 
-def is_final(workflow: dict, state: str) -> bool:
-    return bool(workflow["states"].get(state, {}).get("final"))
+def system_transitions(workflow: dict) -> list[dict]:
+    """The transitions only the system takes, implied by the definition itself: a workflow
+    whose first state depends on capacity (`initial.capacity`) promotes a claim from its
+    `full` state to its `available` state when a place frees (action `promote`).
+
+    Implied rather than written into the JSON so that every stored version of such a
+    workflow, old ones included, has it without a new version or a migration, and so that
+    no person is ever offered it (no role may take it)."""
+    capacity = (workflow.get("initial") or {}).get("capacity")
+    if not capacity:
+        return []
+    return [{"name": "promote", "from": [capacity["full"]], "to": capacity["available"],
+             "roles": [], "system": True}]

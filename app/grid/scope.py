@@ -3,6 +3,9 @@
 Staff (committee, branch, captain) see the subtree of each node where they hold the role;
 partners see what was dispatched to their unit; everyone sees what they submitted;
 admins see everything. Lists return a query filter; single objects outside scope are 404.
+
+It reads the caller's role rows (user.roles) against the grid and knows no account model;
+the submissions' side (submitter, partner unit) is app/submissions/scope.py.
 """
 from dataclasses import dataclass, field
 
@@ -10,8 +13,7 @@ from flask import g
 from sqlalchemy import false, or_, true
 
 from app.core.paths import under, unindexed
-from app.accounts.models import STAFF_ROLES, TIER_RANK
-from app.grid.models import LEVELS
+from app.grid.models import LEVELS, STAFF_ROLES, TIER_RANK
 
 
 @dataclass
@@ -22,6 +24,9 @@ class Scope:
     org_ids: list[int] = field(default_factory=list)
     # Staff nodes at the grid's lowest level (buildings): their subtree is their one path.
     leaf_paths: set[str] = field(default_factory=set)
+    # The node of every grid role the caller holds, staff or not (member, volunteer…): what
+    # is published above or below one of them reaches the caller (notices, a leaderboard).
+    role_paths: list[str] = field(default_factory=list)
 
     @property
     def staff_paths(self) -> list[str]:
@@ -33,6 +38,10 @@ class Scope:
             return True
         rank = TIER_RANK.get(min_tier, 0)
         return any(path.startswith(p) and TIER_RANK[r] >= rank for r, p in self.staff)
+
+    def near(self, path: str) -> bool:
+        """Whether the node path lies above or below a node where the caller holds a role."""
+        return any(p.startswith(path) or path.startswith(p) for p in self.role_paths)
 
     def manages(self, path: str, min_tier: str = "branch") -> bool:
         """Whether the caller holds a grid role of at least min_tier over this node. Unlike
@@ -80,6 +89,8 @@ def scope_for(user) -> Scope:
         return cached
     scope = Scope(user_id=user.id)
     for r in user.roles:
+        if r.node is not None:
+            scope.role_paths.append(r.node.path)
         if r.role == "admin":
             scope.is_admin = True
         elif r.role in STAFF_ROLES and r.node is not None:
@@ -90,20 +101,3 @@ def scope_for(user) -> Scope:
             scope.org_ids.append(r.org_id)
     g._scope = scope
     return scope
-
-
-def submission_filter(user, walk: bool = False):
-    """Filter for the Submission rows the caller may see (`walk`: see Scope.path_filter)."""
-    from app.submissions.models import Submission
-
-    if user is None:
-        return false()
-    scope = scope_for(user)
-    if scope.is_admin:
-        return true()
-    clauses = [Submission.submitter_id == user.id]
-    if scope.staff:
-        clauses.append(scope.path_filter(Submission.node_path, walk=walk))
-    if scope.org_ids:
-        clauses.append(Submission.partner_org_id.in_(scope.org_ids))
-    return or_(*clauses)

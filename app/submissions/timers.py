@@ -8,7 +8,7 @@ from app.extensions import db
 from app.forms.models import FormVersion
 from app.submissions.models import Submission
 from app.workflow.definition import parse_duration
-from app.workflow.engine import apply_transition
+from app.submissions.transitions import apply_transition
 
 
 def due_timers(now: datetime):

@@ -1,0 +1,66 @@
+"""The console's blueprint and what every console page shares: CSRF on forms, the staff
+check, how a refusal is shown, the caller's nodes. The pages (routes, community, configure,
+work) register on this blueprint; create_app imports them."""
+import hmac
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.grid.scope import scope_for
+from app.core.security import csrf_token
+from app.extensions import db
+from app.grid.models import GridNode
+
+bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+CONSOLE_ROLES = ("admin", "committee", "branch")
+
+
+@bp.before_request
+def _check_csrf():
+    if request.method == "POST" and request.endpoint != "console.login":
+        sent = request.form.get("csrf_token", "")
+        if not sent or not hmac.compare_digest(sent, session.get("csrf_token", "")):
+            abort(400, _("The form has expired; please go back, reload and try again."))
+
+
+@bp.context_processor
+def _inject():
+    from flask_babel import get_locale
+    return {"csrf_token": csrf_token, "lang": str(get_locale() or "zh")}
+
+
+def staff_required(view):
+    """Committee, branch and admin work here; captains and partners use the field app."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("console.login", next=request.path))
+        if not current_user.has_role(*CONSOLE_ROLES):
+            return redirect("/app/")
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def flash_api_error(exc) -> None:
+    """Show an engine or validation refusal on the page, with every field's reason."""
+    detail = "; ".join(m for msgs in (exc.fields or {}).values() for m in msgs)
+    flash(f"{exc.message or ''} {detail}".strip() or _("This action is not available."), "error")
+
+
+def _admin_or_committee():
+    if not current_user.has_role("admin", "committee"):
+        abort(403)
+
+
+def _my_nodes():
+    scope = scope_for(current_user)
+    if scope.is_admin and not scope.staff:
+        return db.session.execute(select(GridNode).where(GridNode.level.in_(("street", "community")))
+                                  .order_by(GridNode.path)).scalars().all()
+    paths = sorted(set(scope.staff_paths), key=len)
+    return db.session.execute(select(GridNode).where(GridNode.path.in_(paths))
+                              .order_by(GridNode.path)).scalars().all()

@@ -1,0 +1,23 @@
+"""Schema types shared by every layer's request bodies and definitions."""
+from marshmallow import Schema, fields, validate
+
+from app.core.clock import parse_iso
+
+
+class LabelSchema(Schema):
+    """A label in both languages: Chinese required, English optional."""
+    zh = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    en = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class IsoDateTime(fields.Field):
+    """An ISO 8601 date-time string, read as a naive UTC datetime."""
+    default_error_messages = {"invalid": "Not a valid datetime."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return parse_iso(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
