@@ -83,10 +83,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def _load_user(user_id: str):
-        from app.core.ids import as_id
-        from app.core.security import cached_user
-        user = cached_user(as_id(user_id)) if as_id(user_id) else None
-        return user if user and user.active else None
+        from app.core.security import session_user
+        return session_user(user_id)
 
     app.before_request(refuse_nul)
     app.before_request(load_request_user)

@@ -6,10 +6,13 @@ from functools import wraps
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts import services as accounts
+from app.accounts import throttle
+from app.accounts.sessions import end_session, start_session
+from app.core.errors import ApiError
 from app.core.clock import parse_iso, utcnow
 from app.core.scope import scope_for
 from app.core.security import csrf_token
@@ -27,10 +30,24 @@ CONSOLE_ROLES = ("admin", "committee", "branch")
 
 @bp.before_request
 def _check_csrf():
-    if request.method == "POST" and request.endpoint != "console.login":
+    """Every console form carries the session's CSRF token; the sign-in form too (login
+    CSRF: a page elsewhere must not sign a browser in as someone else)."""
+    if request.method == "POST":
         sent = request.form.get("csrf_token", "")
         if not sent or not hmac.compare_digest(sent, session.get("csrf_token", "")):
+            if request.endpoint == "console.login":
+                return render_template("console/login.html", error=_(
+                    "The form has expired; please go back, reload and try again.")), 400
             abort(400, _("The form has expired; please go back, reload and try again."))
+
+
+@bp.after_request
+def _noindex(response):
+    """The console is for staff: never indexed, never kept in a shared cache."""
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    if current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.context_processor
@@ -67,12 +84,19 @@ def _admin_or_committee():
                deduct_when=lambda r: r.status_code == 401)
 def login():
     if request.method == "POST":
-        user = accounts.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        username = request.form.get("username", "")
+        try:
+            throttle.check(username)
+        except ApiError as exc:
+            return render_template("console/login.html", error=exc.message), 429
+        user = accounts.authenticate(username, request.form.get("password", ""))
         if user is None:
+            throttle.record_failure(username)
             return render_template("console/login.html", error=_("Wrong username or password.")), 401
-        login_user(user)
-        session.permanent = True
+        throttle.record_success(username)
+        start_session(user)
         session.pop("csrf_token", None)
+        db.session.commit()
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/admin/") else url_for("console.dashboard"))
     return render_template("console/login.html")
@@ -80,7 +104,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    end_session()
+    db.session.commit()
     return redirect(url_for("console.login"))
 
 

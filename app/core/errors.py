@@ -111,7 +111,10 @@ def error_response(status: int, message=None, code: str | None = None, fields=No
 
 
 def _handle_api_error(exc: ApiError):
-    return error_response(exc.status, exc.message, exc.code, exc.fields, **exc.extra)
+    response = error_response(exc.status, exc.message, exc.code, exc.fields, **exc.extra)
+    if "retry_after" in exc.extra:
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 def _handle_http_exception(exc: HTTPException):

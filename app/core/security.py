@@ -74,6 +74,18 @@ def cached_user(user_id: int):
     return refcache.snapshot(("user", user_id), load)
 
 
+def session_user(user_id: str):
+    """Flask-Login's user loader: the cookie's user, if its server-side session is live."""
+    from app.accounts.sessions import session_is_live
+    from app.core.ids import as_id
+
+    uid = as_id(user_id)
+    if uid is None or not session_is_live(uid):
+        return None
+    user = cached_user(uid)
+    return user if user and user.active else None
+
+
 def own_account():
     """The signed-in user as a row of this request's session, to change (401 if none)."""
     from app.accounts.models import User
