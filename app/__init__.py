@@ -64,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.core.security import check_csrf, load_request_user, refuse_nul
     from app.extensions import api, babel, db, limiter, login_manager, migrate, talisman
 
+    from app.core.ratelimit import TrustedProxies
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config)
     app.url_map.converters["int"] = BoundedInt  # /posts/99999999999999999999 → 404, not 500
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
