@@ -61,7 +61,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.core.errors import register_error_handlers, error_response
     from app.core.i18n import select_locale
     from app.core.seclog import log_security_event
-    from app.core.security import check_csrf, load_request_user, refuse_nul
+    from app.core.security import (authenticate_first, check_csrf, load_request_user, no_store,
+                                   refuse_nul)
     from app.extensions import api, babel, db, limiter, login_manager, migrate, talisman
 
     from app.core.ratelimit import TrustedProxies
@@ -90,8 +91,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.before_request(refuse_nul)
     app.before_request(load_request_user)
+    app.before_request(authenticate_first)
     app.before_request(check_csrf)
     app.after_request(log_security_event)
+    app.after_request(no_store)
 
     _register_blueprints(app, api)
     register_error_handlers(app)

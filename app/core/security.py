@@ -15,6 +15,11 @@ from app.extensions import db
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_EXEMPT_ENDPOINTS = {"auth.login", "auth.signup"}
+# API writes that anyone may call without signing in (each checks what an anonymous caller
+# may do itself). Every other API write answers 401 to an anonymous caller before its
+# arguments are parsed: a protected route tells nobody its field list (ASVS V4.1.1).
+ANONYMOUS_WRITES = {"auth.login", "auth.signup", "submissions.create", "submissions.me_too",
+                    "uploads.upload", "posts.resident_signup", "sync.sync"}
 
 
 def hash_token(token: str) -> str:
@@ -107,6 +112,15 @@ def refuse_nul() -> None:
         raise ApiError(400, _("The request is malformed."), "bad_request")
 
 
+def authenticate_first() -> None:
+    """before_request: an anonymous write to a protected API route is 401 at once, before
+    flask-smorest's `arguments` parse and validate its body (which answered 422)."""
+    if (request.method in WRITE_METHODS and request.path.startswith("/api/")
+            and request.endpoint is not None and request.endpoint not in ANONYMOUS_WRITES
+            and not current_user.is_authenticated):
+        raise ApiError(401)
+
+
 def check_csrf() -> None:
     """before_request: cookie-authenticated writes must carry X-CSRF-Token."""
     if request.method not in WRITE_METHODS or g.get("auth_via") != "session":
@@ -130,3 +144,11 @@ def require_user():
 
 def optional_user():
     return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def no_store(response):
+    """after_request: API answers (signed-in data, exports) are never kept by a browser or a
+    shared cache, unless the route chose its own caching (ASVS V8.2.1)."""
+    if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response

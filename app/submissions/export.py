@@ -101,7 +101,7 @@ def export():
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
-        return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+        return Response(stream_with_context(generate()), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=slug[:31])
