@@ -63,7 +63,7 @@ def workflow_tick(now_text):
 
     It also folds the changes of the statistics' running counts into them, and on SQLite
     refreshes the query planner's statistics of tables that outgrew them."""
-    from app.core.database import refresh_statistics
+    from app.core.database import refresh_statistics, truncate_wal
     from app.extensions import db
     from app.stats import tallies
     from app.workflow.timers import run_tick
@@ -86,6 +86,17 @@ def workflow_tick(now_text):
     analysed = refresh_statistics(db.session)
     if analysed:
         click.echo(f"planner statistics refreshed: {', '.join(analysed)}")
+    from app.accounts import throttle
+    from app.accounts.sessions import prune_sessions
+    pruned = prune_sessions()
+    throttle.prune()
+    db.session.commit()
+    if pruned:
+        click.echo(f"ended sessions removed: {pruned}")
+    checkpoint = truncate_wal(db.session)
+    if checkpoint is not None:
+        click.echo(f"SQLite WAL checkpointed and truncated (busy, log, checkpointed: "
+                   f"{', '.join(map(str, checkpoint))})")
 
 
 @click.command("seed-demo")

@@ -39,6 +39,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS", 12 * 3600)),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A database that does not answer is a 503 after this long, not a hung worker.
+        "DB_CONNECT_TIMEOUT": int(env.get("DB_CONNECT_TIMEOUT", 5)),
+        "DB_STATEMENT_TIMEOUT_MS": int(env.get("DB_STATEMENT_TIMEOUT_MS", 10_000)),
+        "DB_EXPORT_STATEMENT_TIMEOUT_MS": int(env.get("DB_EXPORT_STATEMENT_TIMEOUT_MS", 60_000)),
+        "DB_BUSY_TIMEOUT_MS": int(env.get("DB_BUSY_TIMEOUT_MS", 30_000)),
         "API_TITLE": "Tongxin API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

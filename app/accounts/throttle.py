@@ -99,3 +99,13 @@ def is_locked(username: str) -> bool:
     name, _client = _key(username)
     return db.session.execute(select(SignInThrottle.id).where(
         SignInThrottle.username == name, SignInThrottle.locked_until > utcnow())).first() is not None
+
+
+def prune() -> int:
+    """Forget failures older than the longest lock (the tick calls this): the rows hold an
+    address and a username, kept no longer than they protect anyone."""
+    _after, _first, longest = _policy()
+    return db.session.execute(delete(SignInThrottle).where(
+        SignInThrottle.last_failed_at < utcnow() - timedelta(seconds=longest),
+        (SignInThrottle.locked_until.is_(None)) | (SignInThrottle.locked_until < utcnow()),
+    )).rowcount or 0
