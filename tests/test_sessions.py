@@ -147,3 +147,13 @@ def test_console_is_not_indexed(app, people):
     assert r.headers["Cache-Control"] == "no-store"
     assert '<meta name="robots" content="noindex' in r.get_data(as_text=True)
     assert app.test_client().get("/admin/login").headers["X-Robots-Tag"].startswith("noindex")
+
+
+def test_a_console_form_without_its_token_is_in_the_security_log(app, people, caplog):
+    import logging
+
+    client = _console_sign_in(app)
+    with caplog.at_level(logging.WARNING, logger="tongxin.security"):
+        r = client.post("/admin/logout", data={})
+    assert r.status_code == 400
+    assert any('"event": "csrf_failed"' in rec.getMessage() for rec in caplog.records)

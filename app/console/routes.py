@@ -3,7 +3,7 @@ import hmac
 from datetime import timedelta
 from functools import wraps
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -35,6 +35,7 @@ def _check_csrf():
     if request.method == "POST":
         sent = request.form.get("csrf_token", "")
         if not sent or not hmac.compare_digest(sent, session.get("csrf_token", "")):
+            g.security_event = "csrf_failed"
             if request.endpoint == "console.login":
                 return render_template("console/login.html", error=_(
                     "The form has expired; please go back, reload and try again.")), 400
