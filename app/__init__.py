@@ -60,16 +60,23 @@ def create_app(config: dict | None = None) -> Flask:
     from app.core import database  # noqa: F401  (engine event hooks)
     from app.hooks import register_hooks
     from app.core import refcache
-    from app.core.errors import register_error_handlers, error_response
+    from app.core.errors import register_error_handlers, error_response, safe_rollback, safe_teardown
     from app.core.i18n import select_locale
     from app.core.seclog import log_security_event
-    from app.core.security import check_csrf, load_request_user, refuse_nul
+    from app.core.security import (authenticate_first, check_csrf, load_request_user, no_store,
+                                   refuse_nul)
     from app.extensions import api, babel, db, limiter, login_manager, migrate, talisman
 
+    from app.core.ratelimit import TrustedProxies
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config)
     app.url_map.converters["int"] = BoundedInt  # /posts/99999999999999999999 → 404, not 500
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(
-        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {},
+        app.config)
     db.init_app(app)
+    # Flask-SQLAlchemy's teardown, made safe on a dead connection (never an HTML 500).
+    app.teardown_appcontext_funcs[:] = [safe_teardown if getattr(f, "__self__", None) is db
+                                        else f for f in app.teardown_appcontext_funcs]
     refcache.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     login_manager.init_app(app)
@@ -85,15 +92,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def _load_user(user_id: str):
-        from app.core.ids import as_id
-        from app.core.security import cached_user
-        user = cached_user(as_id(user_id)) if as_id(user_id) else None
-        return user if user and user.active else None
+        from app.core.security import session_user
+        return session_user(user_id)
 
     app.before_request(refuse_nul)
     app.before_request(load_request_user)
+    app.before_request(authenticate_first)
     app.before_request(check_csrf)
     app.after_request(log_security_event)
+    app.after_request(no_store)
 
     register_hooks()
     _register_blueprints(app, api)
@@ -102,7 +109,7 @@ def create_app(config: dict | None = None) -> Flask:
     @app.errorhandler(IntegrityError)
     def _integrity(exc):
         from flask_babel import gettext as _
-        db.session.rollback()
+        safe_rollback()
         return error_response(409, _("This conflicts with data saved at the same time; "
                                      "please reload and try again."))
 
@@ -111,8 +118,8 @@ def create_app(config: dict | None = None) -> Flask:
         try:
             db.session.execute(text("SELECT 1"))
         except SQLAlchemyError:
-            db.session.rollback()
-            return jsonify({"status": "unavailable"}), 503
+            safe_rollback()
+            return jsonify({"status": "unavailable"}), 503, {"Retry-After": "5"}
         return jsonify({"status": "ok"})
 
     from app.cli import register_cli

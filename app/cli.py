@@ -10,7 +10,7 @@ from app.extensions import db
 from app.grid.services import ImportError_
 from app.grid.services import import_grid
 from app.accounts.services import import_users
-from app.core.database import refresh_statistics
+from app.core.database import refresh_statistics, truncate_wal
 from app.stats import tallies
 from app.submissions.timers import run_tick
 from app.demo.seed import database_is_empty, load_demo
@@ -86,6 +86,17 @@ def workflow_tick(now_text):
     analysed = refresh_statistics(db.session)
     if analysed:
         click.echo(f"planner statistics refreshed: {', '.join(analysed)}")
+    from app.accounts import throttle
+    from app.accounts.sessions import prune_sessions
+    pruned = prune_sessions()
+    throttle.prune()
+    db.session.commit()
+    if pruned:
+        click.echo(f"ended sessions removed: {pruned}")
+    checkpoint = truncate_wal(db.session)
+    if checkpoint is not None:
+        click.echo(f"SQLite WAL checkpointed and truncated (busy, log, checkpointed: "
+                   f"{', '.join(map(str, checkpoint))})")
 
 
 @click.command("seed-demo")

@@ -23,14 +23,27 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", os.path.join(instance_path, "uploads")),
         "TOKEN_LIFETIME_DAYS": int(env.get("TOKEN_LIFETIME_DAYS", 30)),
+        # Failed sign-ins of one account from one client before that client is locked out
+        # of it; the lock starts at LOGIN_LOCK_SECONDS and doubles up to the period.
         "LOGIN_FAIL_LIMIT_USER": env.get("LOGIN_FAIL_LIMIT_USER", "10/15 minutes"),
-        "LOGIN_FAIL_LIMIT_CLIENT": env.get("LOGIN_FAIL_LIMIT_CLIENT", "30/15 minutes"),
+        "LOGIN_LOCK_SECONDS": int(env.get("LOGIN_LOCK_SECONDS", 60)),
+        # Failed sign-ins from one address, any account: sized for a carrier's NAT.
+        "LOGIN_FAIL_LIMIT_CLIENT": env.get("LOGIN_FAIL_LIMIT_CLIENT", "300/15 minutes"),
         "SIGNUP_LIMIT": env.get("SIGNUP_LIMIT", "20/hour"),
         "PUBLIC_SUBMIT_LIMIT": env.get("PUBLIC_SUBMIT_LIMIT", "10/minute"),
+        "PUBLIC_SUBMIT_LIMIT_NODE": env.get("PUBLIC_SUBMIT_LIMIT_NODE", "60/minute"),
+        # Reverse proxies in front of the app (nginx: 1): X-Forwarded-For/-Proto are read
+        # from that many hops; 0 ignores them.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS", 12 * 3600)),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A database that does not answer is a 503 after this long, not a hung worker.
+        "DB_CONNECT_TIMEOUT": int(env.get("DB_CONNECT_TIMEOUT", 5)),
+        "DB_STATEMENT_TIMEOUT_MS": int(env.get("DB_STATEMENT_TIMEOUT_MS", 10_000)),
+        "DB_EXPORT_STATEMENT_TIMEOUT_MS": int(env.get("DB_EXPORT_STATEMENT_TIMEOUT_MS", 60_000)),
+        "DB_BUSY_TIMEOUT_MS": int(env.get("DB_BUSY_TIMEOUT_MS", 30_000)),
         "API_TITLE": "Tongxin API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

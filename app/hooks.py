@@ -8,6 +8,7 @@ app/models.py it sits above every layer. Registering twice (tests make many apps
 an entry with itself."""
 from app.accounts import services as accounts
 from app.accounts.models import ApiToken, User
+from app.accounts.sessions import session_is_live
 from app.core import security
 from app.forms import services as forms
 from app.grid.services import register_filed_under
@@ -27,7 +28,7 @@ from app.workflow.hooks import register_effect, register_lookup
 
 
 def register_hooks() -> None:
-    security.register_account_models(User, ApiToken)
+    security.register_account_models(User, ApiToken, session_is_live)
 
     # The effects a workflow definition may declare (workflow/definition.py: EFFECTS).
     register_effect("points", award_for_transition)

@@ -170,7 +170,7 @@ def start_server(url: str, threads: int):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-secret-key-0123456789",
-               PUBLIC_SUBMIT_LIMIT="100000/second")
+               PUBLIC_SUBMIT_LIMIT="100000/second", PUBLIC_SUBMIT_LIMIT_NODE="100000/second")
     log = open(os.path.join(tempfile.mkdtemp(), "server.log"), "w")   # the security log and errors
     print(f"server log: {log.name}")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", str(threads), "-b",

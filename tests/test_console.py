@@ -18,7 +18,9 @@ def console(app, people):
 
     def sign_in(username):
         client = app.test_client()
-        r = client.post("/admin/login", data={"username": username, "password": PASSWORD})
+        token = _csrf(client.get("/admin/login").get_data(as_text=True))
+        r = client.post("/admin/login", data={"username": username, "password": PASSWORD,
+                                              "csrf_token": token})
         assert r.status_code == 302, r.data
         page = client.get("/admin/").get_data(as_text=True) if username != "captain" else ""
         return client, (_csrf(page) if page else None)
@@ -33,7 +35,9 @@ def test_login_page_is_chinese_and_has_named_inputs(client):
 
 
 def test_wrong_password_is_refused(client, people):
-    r = client.post("/admin/login", data={"username": "committee", "password": "nope-nope"})
+    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    r = client.post("/admin/login", data={"username": "committee", "password": "nope-nope",
+                                          "csrf_token": token})
     assert r.status_code == 401 and "用户名或密码错误" in r.get_data(as_text=True)
 
 

@@ -100,3 +100,39 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """A cookie session on the server: the cookie carries a random id, this row its SHA-256.
+
+    The row is what makes a session end for real (sign-out, a password change, an admin's
+    reset or "end all sessions"): a copied cookie whose row is revoked or expired signs
+    nobody in. Looked up through the reference cache (api_tokens' way): no query per request.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins of one account from one client, and the lock they earned there.
+
+    Keyed on the pair, so an attacker elsewhere never locks the owner out of their own phone.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), index=True)
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("username", "client", name="uq_sign_in_throttle"),)

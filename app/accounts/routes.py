@@ -1,14 +1,14 @@
 """Sign-in, sign-out, who am I, sign-up."""
-from flask import current_app, g, jsonify, session
+from flask import current_app, g, jsonify
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
 
-from app.accounts import services
+from app.accounts import services, throttle
+from app.accounts.sessions import end_all_sessions, end_session, start_session
 from app.accounts.models import ApiToken
 from app.accounts.schemas import LoginSchema, PasswordSchema, SignupSchema
 from app.core.errors import ApiError
-from app.core.ratelimit import is_failed_login, login_client_key, login_username_key
+from app.core.ratelimit import is_failed_login, login_client_key
 from app.core.security import csrf_token, own_account, require_user
 from app.extensions import db, limiter
 from app.accounts.models import User
@@ -23,29 +23,29 @@ def _limit(config_key: str):
 
 
 @blp.route("/login", methods=["POST"])
-@limiter.limit(_limit("LOGIN_FAIL_LIMIT_USER"), key_func=login_username_key,
-               deduct_when=is_failed_login)
 @limiter.limit(_limit("LOGIN_FAIL_LIMIT_CLIENT"), key_func=login_client_key,
                deduct_when=is_failed_login)
 @blp.arguments(LoginSchema)
 def login(args):
     """Sign in: a bearer token, a CSRF token and a session cookie."""
+    throttle.check(args["username"])
     user = services.authenticate(args["username"], args["password"])
     if user is None:
+        throttle.record_failure(args["username"])
         raise ApiError(401, _("Wrong username or password."), "invalid_credentials")
+    throttle.record_success(args["username"])
     token = services.issue_token(user)
-    login_user(user)
-    session.permanent = True  # cookie sessions end after PERMANENT_SESSION_LIFETIME (12 h)
+    start_session(user)
     return jsonify({"token": token, "csrf_token": csrf_token(), "user": user.to_dict()})
 
 
 @blp.route("/logout", methods=["POST"])
 def logout():
-    """Revoke the token used for this call and end the session."""
+    """Revoke the token used for this call, or end this cookie session on the server."""
     require_user()
     if g.get("api_token_id") is not None:
         services.revoke_token(db.session.get(ApiToken, g.api_token_id))
-    logout_user()
+    end_session()
     return jsonify({"status": "ok"})
 
 
@@ -94,9 +94,9 @@ def change_password(args):
     if problem:
         raise ApiError(422, fields={"new_password": [problem]})
     user.set_password(args["new_password"])
-    services.revoke_all_tokens(user)
+    end_all_sessions(user.id)   # every other session and token of mine: a thief's copy too
     token = services.issue_token(user)
-    login_user(user)
+    start_session(user)
     return jsonify({"token": token, "csrf_token": csrf_token(), "user": user.to_dict()})
 
 
@@ -115,6 +115,40 @@ def deactivate(user_id):
     if user is None:
         raise ApiError(404)
     user.active = False
-    services.revoke_all_tokens(user)
+    end_all_sessions(user.id)
     record(actor, "deactivate", f"user:{user.id}")
     return jsonify({"id": user.id, "username": user.username, "active": False})
+
+
+def _person_for_admin(user_id: int):
+    from app.accounts.models import User
+
+    actor = require_user()
+    if not actor.has_role("admin"):
+        raise ApiError(403)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise ApiError(404)
+    return actor, user
+
+
+@users_blp.route("/<int:user_id>/sessions", methods=["DELETE"])
+def end_sessions(user_id):
+    """End every session and token of a person (admin; audited)."""
+    from app.audit.services import record
+
+    actor, user = _person_for_admin(user_id)
+    ended = end_all_sessions(user.id)
+    record(actor, "end_sessions", f"user:{user.id}", ended=ended)
+    return jsonify({"id": user.id, "ended": ended})
+
+
+@users_blp.route("/<int:user_id>/unlock", methods=["POST"])
+def unlock(user_id):
+    """Lift every sign-in lock on a person's account, from every client (admin; audited)."""
+    from app.audit.services import record
+
+    actor, user = _person_for_admin(user_id)
+    cleared = throttle.unlock(user.username)
+    record(actor, "unlock_sign_in", f"user:{user.id}", cleared=cleared)
+    return jsonify({"id": user.id, "unlocked": cleared})

@@ -4,7 +4,7 @@ work) register on this blueprint; create_app imports them."""
 import hmac
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,10 +21,25 @@ CONSOLE_ROLES = ("admin", "committee", "branch")
 
 @bp.before_request
 def _check_csrf():
-    if request.method == "POST" and request.endpoint != "console.login":
+    """Every console form carries the session's CSRF token; the sign-in form too (login
+    CSRF: a page elsewhere must not sign a browser in as someone else)."""
+    if request.method == "POST":
         sent = request.form.get("csrf_token", "")
         if not sent or not hmac.compare_digest(sent, session.get("csrf_token", "")):
+            g.security_event = "csrf_failed"
+            if request.endpoint == "console.login":
+                return render_template("console/login.html", error=_(
+                    "The form has expired; please go back, reload and try again.")), 400
             abort(400, _("The form has expired; please go back, reload and try again."))
+
+
+@bp.after_request
+def _noindex(response):
+    """The console is for staff: never indexed, never kept in a shared cache."""
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    if current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.context_processor

@@ -8,6 +8,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.accounts import services as accounts
+from app.accounts import throttle
+from app.accounts.sessions import end_all_sessions
 from app.core.errors import ApiError
 from app.grid.scope import scope_for
 from app.extensions import db
@@ -239,7 +241,7 @@ def person_action(user_id):
         import secrets
         password = secrets.token_urlsafe(9)
         user.set_password(password)
-        accounts.revoke_all_tokens(user)
+        end_all_sessions(user.id)
         record(current_user, "reset_password", f"user:{user.id}")
         flash(_("New password for %(user)s (shown once): %(password)s", user=user.username,
                 password=password))
@@ -247,9 +249,17 @@ def person_action(user_id):
         if user.id == current_user.id:
             abort(400)
         user.active = action == "reactivate"
-        accounts.revoke_all_tokens(user)
+        end_all_sessions(user.id)
         record(current_user, action, f"user:{user.id}")
         flash(_("Done."))
+    elif action == "end_sessions":
+        ended = end_all_sessions(user.id)
+        record(current_user, "end_sessions", f"user:{user.id}", ended=ended)
+        flash(_("Ended %(count)d sessions of %(user)s.", count=ended, user=user.username))
+    elif action == "unlock":
+        cleared = throttle.unlock(user.username)
+        record(current_user, "unlock_sign_in", f"user:{user.id}", cleared=cleared)
+        flash(_("Sign-in unlocked for %(user)s.", user=user.username))
     else:
         abort(400)
     db.session.commit()

@@ -4,12 +4,15 @@ from datetime import timedelta
 from flask import (abort, current_app, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from app.accounts import services as accounts
+from app.accounts import throttle
+from app.accounts.sessions import end_session, start_session
+from app.core.errors import ApiError
 from app.core.clock import parse_iso, utcnow
 from app.grid.scope import scope_for
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.grid.services import node_by_code
 from app.stats.services import compute
 
@@ -22,12 +25,19 @@ from .base import _my_nodes, bp, staff_required
                deduct_when=lambda r: r.status_code == 401)
 def login():
     if request.method == "POST":
-        user = accounts.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        username = request.form.get("username", "")
+        try:
+            throttle.check(username)
+        except ApiError as exc:
+            return render_template("console/login.html", error=exc.message), 429
+        user = accounts.authenticate(username, request.form.get("password", ""))
         if user is None:
+            throttle.record_failure(username)
             return render_template("console/login.html", error=_("Wrong username or password.")), 401
-        login_user(user)
-        session.permanent = True
+        throttle.record_success(username)
+        start_session(user)
         session.pop("csrf_token", None)
+        db.session.commit()
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/admin/") else url_for("console.dashboard"))
     return render_template("console/login.html")
@@ -35,7 +45,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    end_session()
+    db.session.commit()
     return redirect(url_for("console.login"))
 
 

@@ -5,7 +5,7 @@ import sqlite3
 import threading
 
 from flask import g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -87,13 +87,57 @@ class QueuedConnection(sqlite3.Connection):
             os.close(self._queue_fd)
 
 
-def engine_options(uri: str, options: dict) -> dict:
-    """Engine options for this database: SQLite files get QueuedConnections."""
-    if not uri.startswith("sqlite:///") or ":memory:" in uri:
+def engine_options(uri: str, options: dict, config: dict | None = None) -> dict:
+    """Engine options for this database: timeouts that turn a database that does not answer
+    into a 503 (DB_CONNECT_TIMEOUT, DB_STATEMENT_TIMEOUT_MS on PostgreSQL; DB_BUSY_TIMEOUT_MS
+    on SQLite), and QueuedConnections for SQLite files."""
+    config = config or {}
+    connect_args = dict(options.get("connect_args") or {})
+    if uri.startswith("postgresql"):
+        connect_args.setdefault("connect_timeout", int(config.get("DB_CONNECT_TIMEOUT", 5)))
+        statement_ms = int(config.get("DB_STATEMENT_TIMEOUT_MS", 10_000))
+        if statement_ms > 0 and "options" not in connect_args:
+            connect_args["options"] = f"-c statement_timeout={statement_ms}"
+        return dict(options, connect_args=connect_args)
+    if not uri.startswith("sqlite:"):
         return options
+    # sqlite3's `timeout` is SQLite's busy timeout: how long a statement waits for a lock.
+    connect_args.setdefault("timeout", int(config.get("DB_BUSY_TIMEOUT_MS", 30_000)) / 1000)
+    if not uri.startswith("sqlite:///") or ":memory:" in uri:
+        return dict(options, connect_args=connect_args)
     # A file's connection does not drop like a server's: no ping before each checkout.
     return dict(options, pool_pre_ping=False,
-                connect_args=dict(options.get("connect_args") or {}, factory=QueuedConnection))
+                connect_args=dict(connect_args, factory=QueuedConnection))
+
+
+def allow_long_statements(db) -> None:
+    """This transaction may run statements up to DB_EXPORT_STATEMENT_TIMEOUT_MS (exports)."""
+    from flask import current_app
+
+    if db.engine.dialect.name == "postgresql":
+        ms = int(current_app.config.get("DB_EXPORT_STATEMENT_TIMEOUT_MS", 60_000))
+        db.session.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+
+
+# The WAL file is cut back to this size whenever a checkpoint resets it (SQLite keeps the
+# largest size it ever reached otherwise); `workflow tick` truncates it to nothing.
+JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024
+
+
+def truncate_wal(session) -> tuple | None:
+    """SQLite: checkpoint the whole WAL into the database and truncate the file to zero
+    bytes, if no reader holds it back (busy, log pages, checkpointed pages); None elsewhere."""
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite":
+        return None
+    session.commit()
+    # Outside any transaction (a checkpoint inside one finds its own tables locked).
+    connection = engine.raw_connection()
+    try:
+        row = connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        connection.close()
+    return tuple(row) if row else None
 
 
 PAGE_SIZE = 2048   # bytes, for new SQLite databases (see _sqlite_on_connect)
@@ -126,7 +170,7 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # The commit that fills the WAL past this many pages copies it into the database and
     # syncs: every 1,000 pages (SQLite's default; a submission writes about 20) that was

@@ -5,7 +5,10 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import (DBAPIError, DisconnectionError, InterfaceError, OperationalError,
+                            SQLAlchemyError)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -109,7 +112,10 @@ def error_response(status: int, message=None, code: str | None = None, fields=No
 
 
 def _handle_api_error(exc: ApiError):
-    return error_response(exc.status, exc.message, exc.code, exc.fields, **exc.extra)
+    response = error_response(exc.status, exc.message, exc.code, exc.fields, **exc.extra)
+    if "retry_after" in exc.extra:
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 def _handle_http_exception(exc: HTTPException):
@@ -137,11 +143,83 @@ def _handle_validation_error(exc: ValidationError):
     return error_response(422, None, fields=flatten_messages(exc.messages))
 
 
-def _handle_db_down(exc: OperationalError):
-    db.session.rollback()
-    if "locked" in str(exc.orig).lower():
-        return error_response(503, _("The database is busy, please try again."), "busy")
-    return error_response(503)
+# Faults of the database, not of the request: the server is down or restarting (PostgreSQL's
+# admin shutdown), the connection dropped, a statement or connection timed out, SQLite's disk
+# is full or failing. Raised as SQLAlchemy's, or as the driver's own where code reads the
+# driver directly (the reference cache's generation, the lean submission path).
+RETRY_AFTER_SECONDS = 5
+
+
+def _driver_faults() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    faults: list[type[BaseException]] = [sqlite3.OperationalError, sqlite3.InterfaceError]
+    try:
+        import psycopg
+    except ImportError:   # SQLite-only installs need no PostgreSQL driver
+        return tuple(faults)
+    return (*faults, psycopg.OperationalError, psycopg.InterfaceError)
+
+
+def safe_rollback() -> None:
+    """Roll the request's session back; on a dead connection that fails too, so the session
+    lets its connections go (invalidated: the pool makes new ones) and starts afresh."""
+    try:
+        db.session.rollback()
+    except (SQLAlchemyError, *_driver_faults()):
+        _discard_session()
+
+
+def _discard_session() -> None:
+    from flask import current_app
+
+    current_app.logger.warning("rollback failed on a dead database connection; discarded")
+    if db.session.registry.has():
+        try:
+            db.session.registry().invalidate()
+        except (SQLAlchemyError, *_driver_faults()):
+            pass   # the connections are beyond use already; the registry lets them go below
+    db.session.registry.clear()
+
+
+def safe_teardown(exc=None) -> None:
+    """teardown_appcontext: end the request's session without ever raising (a rollback on a
+    connection the database closed used to escape to the server's HTML 500)."""
+    try:
+        db.session.remove()
+    except (SQLAlchemyError, *_driver_faults()):
+        _discard_session()
+
+
+def _is_database_fault(exc: BaseException) -> bool:
+    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, _driver_faults())
+
+
+def _handle_db_down(exc: Exception):
+    if not _is_database_fault(exc):
+        raise exc   # a programming error (bad SQL, bad value): the 500 path, logged
+    safe_rollback()
+    orig = getattr(exc, "orig", exc)
+    if "locked" in str(orig).lower():
+        response = error_response(503, _("The database is busy, please try again."), "busy")
+    else:
+        response = error_response(503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _handle_stale(exc: StaleDataError):
+    """Two requests changed the same row at once (e.g. a waitlist promotion racing a cancel):
+    nothing was saved; the caller may simply try again."""
+    safe_rollback()
+    response = error_response(409, _("Someone changed this at the same time; nothing was "
+                                     "saved. Please try again."), "concurrent_change")
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 def _handle_unexpected(exc: Exception):
@@ -154,6 +232,8 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(ApiError, _handle_api_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(ValidationError, _handle_validation_error)
-    app.register_error_handler(OperationalError, _handle_db_down)
+    for fault in (DBAPIError, DisconnectionError, PoolTimeout, *_driver_faults()):
+        app.register_error_handler(fault, _handle_db_down)
+    app.register_error_handler(StaleDataError, _handle_stale)
     if not app.config.get("PROPAGATE_EXCEPTIONS"):
         app.register_error_handler(Exception, _handle_unexpected)

@@ -39,6 +39,7 @@ from app.extensions import db
 WATCHED = {
     "users": ("UPDATE", "DELETE"),
     "api_tokens": ("UPDATE", "DELETE"),
+    "user_sessions": ("UPDATE", "DELETE"),
     "role_assignments": ("INSERT", "UPDATE", "DELETE"),
     "grid_nodes": ("INSERT", "UPDATE", "DELETE"),
     "forms": ("INSERT", "UPDATE", "DELETE"),

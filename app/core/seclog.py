@@ -20,6 +20,8 @@ def log_security_event(response):
     status = response.status_code
     if request.endpoint in SIGN_IN_ENDPOINTS and request.method == "POST":
         event = "sign_in" if status < 400 else "sign_in_refused"
+    elif g.get("security_event"):
+        event = g.security_event   # e.g. a console form without its CSRF token
     elif status in REFUSALS:
         event = REFUSALS[status]
     else:

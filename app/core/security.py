@@ -1,6 +1,7 @@
 """Who is calling: bearer tokens or the session cookie, and CSRF for cookie writes."""
 import hashlib
 import hmac
+import re
 import secrets
 
 from flask import current_app, g, request, session
@@ -11,17 +12,28 @@ from sqlalchemy import select
 from app.core import refcache
 from app.core.clock import utcnow
 from app.core.errors import ApiError
+from app.core.ids import as_id
 from app.extensions import db
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_EXEMPT_ENDPOINTS = {"auth.login", "auth.signup"}
+# API writes that anyone may call without signing in (each checks what an anonymous caller
+# may do itself). Every other API write answers 401 to an anonymous caller before its
+# arguments are parsed: a protected route tells nobody its field list (ASVS V4.1.1).
+# A new route for anonymous writers belongs here (tests/test_auth_first.py walks the rest).
+ANONYMOUS_WRITES = {"auth.login", "auth.signup", "submissions.create", "submissions.me_too",
+                    "uploads.upload", "posts.resident_signup", "sync.sync"}
+# Whole paths that residents use with a tracking code instead of an account.
+ANONYMOUS_WRITE_PREFIXES = ("/api/v1/track/",)
 
-# The account models, registered by app.accounts at app start (core knows no feature).
-_models: dict[str, type] = {}
+# The account models and the session check, registered by app.accounts at app start (core
+# knows no feature).
+_models: dict = {}
 
 
-def register_account_models(user_model: type, token_model: type) -> None:
+def register_account_models(user_model: type, token_model: type, session_is_live) -> None:
     _models["user"], _models["token"] = user_model, token_model
+    _models["session_is_live"] = session_is_live
 
 
 def hash_token(token: str) -> str:
@@ -81,6 +93,15 @@ def cached_user(user_id: int):
     return refcache.snapshot(("user", user_id), load)
 
 
+def session_user(user_id: str):
+    """Flask-Login's user loader: the cookie's user, if its server-side session is live."""
+    uid = as_id(user_id)
+    if uid is None or not _models["session_is_live"](uid):
+        return None
+    user = cached_user(uid)
+    return user if user and user.active else None
+
+
 def own_account():
     """The signed-in user as a row of this request's session, to change (401 if none)."""
     User = _models["user"]
@@ -96,10 +117,42 @@ def refuse_nul() -> None:
     if not bad and request.is_json and (request.content_length or 0) <= (
             current_app.config["MAX_CONTENT_LENGTH"] or 0):
         raw = request.get_data(cache=True)
-        bad = b"\x00" in raw or b"\\u0000" in raw
+        bad = b"\x00" in raw or b"\\u0000" in raw or json_too_deep(raw)
     if bad:
         from flask_babel import gettext as _
         raise ApiError(400, _("The request is malformed."), "bad_request")
+
+
+def authenticate_first() -> None:
+    """before_request: an anonymous write to a protected API route is 401 at once, before
+    flask-smorest's `arguments` parse and validate its body (which answered 422)."""
+    if (request.method in WRITE_METHODS and request.path.startswith("/api/")
+            and request.endpoint is not None and request.endpoint not in ANONYMOUS_WRITES
+            and not request.path.startswith(ANONYMOUS_WRITE_PREFIXES)
+            and not current_user.is_authenticated):
+        raise ApiError(401)
+
+
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Does a JSON body nest arrays or objects deeper than `limit`? (Python's parser recurses:
+    100,000 levels raised RecursionError, a 500.) Bodies with fewer brackets than the limit
+    are answered at C speed; others are scanned outside their strings."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 def check_csrf() -> None:
@@ -125,3 +178,11 @@ def require_user():
 
 def optional_user():
     return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def no_store(response):
+    """after_request: API answers (signed-in data, exports) are never kept by a browser or a
+    shared cache, unless the route chose its own caching (ASVS V8.2.1)."""
+    if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response

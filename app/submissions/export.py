@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.core.clock import isoformat
+from app.core.database import allow_long_statements
 from app.core.errors import ApiError
 from app.core.i18n import pick
 from app.grid.scope import scope_for
@@ -94,6 +95,7 @@ def export():
     db.session.commit()  # the audit entry stands even if the download is interrupted
     if fmt == "csv":
         def generate():
+            allow_long_statements(db)   # in the streaming transaction (the request's ended)
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             yield "\ufeff"
@@ -102,8 +104,9 @@ def export():
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
-        return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+        return Response(stream_with_context(generate()), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    allow_long_statements(db)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=slug[:31])
     for row in _rows(query, columns):

@@ -11,6 +11,7 @@ from app.core.clock import isoformat, parse_iso
 from app.core.database import end_write_phase, write_phase
 from app.core.errors import ApiError
 from app.core.ids import as_id
+from app.core.ratelimit import public_intake_guard
 from app.grid.scope import is_wide, scope_for
 from app.core.security import optional_user, require_user
 from app.extensions import db, limiter
@@ -46,6 +47,8 @@ def create():
         with _PUBLIC_SUBMIT:
             pass   # 429 once this client has used up the public limit
     payload = request.get_json()
+    if user is None:
+        public_intake_guard(payload.get("grid_code") if isinstance(payload, dict) else None)
     prepared = bulk.prepare_plain([(0, payload)], user) if isinstance(payload, dict) else []
     write_phase(db)   # reads done: take the write lock only for the INSERTs
     stored = bulk.insert_prepared(prepared, user, savepoint=False)
