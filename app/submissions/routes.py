@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.core.paths import under, unindexed
 from app.core.clock import isoformat, parse_iso
+from app.core.timezone import parse_local
 from app.core.database import end_write_phase, write_phase
 from app.core.errors import ApiError
 from app.core.ids import as_id
@@ -112,7 +113,7 @@ def _filtered(user, query, residual: bool = False):
     for key, op in (("from", ">="), ("to", "<")):
         if args.get(key):
             try:
-                when = parse_iso(args[key])
+                when = parse_local(args[key])   # a date or naive time: community time
             except ValueError:
                 raise ApiError(422, fields={key: [_("Not a valid date and time.")]}) from None
             created = wide(Submission.created_at)
