@@ -187,7 +187,8 @@ def vocabulary(lang_pairs: bool = True) -> dict:
             if transition.get("label"):
                 actions.setdefault(transition["name"], dict(transition["label"]))
     return {"roles": ROLES, "levels": LEVELS, "states": states, "actions": actions,
-            "forms": forms, "booleans": {"true": YES_NO[True], "false": YES_NO[False]}}
+            "forms": forms, "field_types": FIELD_TYPES,
+            "booleans": {"true": YES_NO[True], "false": YES_NO[False]}}
 
 
 REASONS = {
