@@ -93,3 +93,16 @@ def test_points_entry_names_why(login, people):
     captain.post(f"/api/v1/submissions/{sub['id']}/transitions", json={"action": "resolve", "comment": "修好了"})
     entry = captain.get("/api/v1/points/me").get_json()["entries"][0]
     assert entry["text"] == f"办结来信 #{sub['id']}：+5"
+
+
+def test_a_claim_in_the_console_list_names_person_post_and_time(console, login, people):
+    from tests.conftest import new_uuid
+
+    post = login("branch").post("/api/v1/posts", json={
+        "title": "楼道清扫", "grid_code": "E1", "capacity": 2,
+        "starts_at": "2030-06-27T09:00", "ends_at": "2030-06-27T12:00"}).get_json()
+    login("volunteer").post("/api/v1/submissions", json={
+        "uuid": new_uuid(), "form": "volunteer-signup", "grid_code": "E1", "data": {"post": post["id"]}})
+    client, _token = console("branch")
+    listing = _text(client.get("/admin/submissions").get_data(as_text=True))
+    assert "volunteer：楼道清扫（6月27日 09:00）" in listing

@@ -48,7 +48,10 @@ def submission_list():
         query = query.where(Submission.tier.in_(("captain", "branch", "committee")),
                             Submission.state_since <= utcnow() - timedelta(hours=48))
     rows = db.session.execute(query.limit(200)).unique().scalars().all()
+    refs = display.References().load((s.version, s.data) for s in rows)   # one query a page
+    summaries = {s.id: display.summary(s, refs) for s in rows}
     return render_template("console/submissions.html", rows=rows, forms=form_rows, args=args,
+                           summaries=summaries,
                            **list_choices(form_rows, args))
 
 
