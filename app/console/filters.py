@@ -35,3 +35,5 @@ def register(bp) -> None:
     bp.add_app_template_global(history_words, "history_words")
     bp.add_app_template_global(words.state_label, "state_label")
     bp.add_app_template_global(words.action_label, "action_label")
+    from app.submissions.export import zone_caption
+    bp.add_app_template_global(zone_caption, "community_zone")
