@@ -105,4 +105,4 @@ def test_a_claim_in_the_console_list_names_person_post_and_time(console, login, 
         "uuid": new_uuid(), "form": "volunteer-signup", "grid_code": "E1", "data": {"post": post["id"]}})
     client, _token = console("branch")
     listing = _text(client.get("/admin/submissions").get_data(as_text=True))
-    assert "volunteer：楼道清扫（6月27日 09:00）" in listing
+    assert "volunteer：楼道清扫（2030年6月27日 09:00）" in listing

@@ -87,12 +87,15 @@ def action_label(workflow: dict, action: str, from_state: str | None = None,
     return pick(builtin[action], lang) if action in builtin else action
 
 
-def format_time(value: datetime | None, lang: str | None = None, year: bool = False) -> str:
-    """`12月2日 12:14` / `2 Dec 12:14` in community time (with the year when asked)."""
+def format_time(value: datetime | None, lang: str | None = None, year: bool | None = None) -> str:
+    """`12月2日 12:14` / `2 Dec 12:14` in community time; the year too when it is not this one."""
     local = to_local(value)
     if local is None:
         return ""
     lang = lang or locale()
+    if year is None:
+        from app.core.clock import utcnow
+        year = local.year != to_local(utcnow()).year
     if lang == "en":
         text = f"{local.day} {local:%b}" + (f" {local.year}" if year else "")
         return f"{text} {local:%H:%M}"
