@@ -4,10 +4,12 @@ import os
 from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
+
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.config import load_config, validate_config
+from app.core.version import VERSION as __version__  # noqa: F401  (the release)
 
 
 # Strict: no inline script or style, nothing from other origins, never framed.
@@ -144,13 +146,14 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.volunteering.routes import blp as posts_blp
     from app.console import community, configure, routes, work  # noqa: F401  (console pages)
     from app.console.base import bp as console_bp
+    from app.web.meta import blp as meta_blp
     from app.web.routes import bp as web_bp
     from app.submissions import export, public  # noqa: F401  (more routes on that blueprint)
     from app.volunteering import activities  # noqa: F401  (more routes on the posts blueprint)
 
     for blp in (auth_blp, grid_blp, forms_blp, submissions_blp, sync_blp, uploads_blp,
                 posts_blp, lists_blp, points_blp, stats_blp, audit_blp, users_blp,
-                notices_blp, meetings_blp):
+                notices_blp, meetings_blp, meta_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web_bp)
     app.register_blueprint(console_bp)

@@ -19,6 +19,7 @@ from app.notices.models import Notice
 from app.points.models import PointEntry
 from app.points.services import award_for_transition
 from app.submissions import versions
+from app.submissions.display import register_post_loader
 from app.submissions.inbox import register_inbox_notices
 from app.submissions.models import Submission, SubmissionEvent
 from app.uploads.services import all_unattached
@@ -41,6 +42,7 @@ def register_hooks() -> None:
                    Resource.node_path, PointEntry.node_path, Notice.node_path, Meeting.node_path):
         register_filed_under(column)
 
+    register_post_loader(volunteering.posts_by_id)
     register_inbox_notices("posts", volunteering.notices_for)
 
     forms.register_in_flight(versions.plan_in_flight, versions.move_in_flight)

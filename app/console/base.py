@@ -14,9 +14,12 @@ from app.core.security import csrf_token
 from app.extensions import db
 from app.grid.models import GridNode
 
+from .filters import register as register_filters
+
 bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates",
                static_folder="static", static_url_path="/static")
 CONSOLE_ROLES = ("admin", "committee", "branch")
+register_filters(bp)
 
 
 @bp.before_request

@@ -10,7 +10,8 @@ from app.accounts import services as accounts
 from app.accounts import throttle
 from app.accounts.sessions import end_session, start_session
 from app.core.errors import ApiError
-from app.core.clock import parse_iso, utcnow
+from app.core.clock import utcnow
+from app.core.timezone import local_today, parse_local
 from app.grid.scope import scope_for
 from app.extensions import db, limiter
 from app.grid.services import node_by_code
@@ -51,11 +52,11 @@ def logout():
 
 
 def _period():
-    today = utcnow().date()
+    today = local_today(utcnow())
     start = request.args.get("from") or (today.replace(day=1)).isoformat()
     end = request.args.get("to") or (today + timedelta(days=1)).isoformat()
     try:
-        return start, end, parse_iso(start + "T00:00:00"), parse_iso(end + "T00:00:00")
+        return start, end, parse_local(start), parse_local(end)
     except ValueError:
         abort(400, _("Not a valid date and time."))
 

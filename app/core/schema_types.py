@@ -1,7 +1,7 @@
 """Schema types shared by every layer's request bodies and definitions."""
 from marshmallow import Schema, fields, validate
 
-from app.core.clock import parse_iso
+from app.core.timezone import parse_local
 
 
 class LabelSchema(Schema):
@@ -11,13 +11,14 @@ class LabelSchema(Schema):
 
 
 class IsoDateTime(fields.Field):
-    """An ISO 8601 date-time string, read as a naive UTC datetime."""
+    """An ISO 8601 date-time string, read as a naive UTC datetime; a time without an offset
+    is the community's wall time (TONGXIN_TIMEZONE)."""
     default_error_messages = {"invalid": "Not a valid datetime."}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise self.make_error("invalid")
         try:
-            return parse_iso(value)
+            return parse_local(value)
         except ValueError:
             raise self.make_error("invalid") from None

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import Org
 from app.grid.scope import is_wide
-from app.core.clock import parse_iso
+from app.core.timezone import parse_local
 from app.core.errors import ApiError
 from app.core.paths import under, unindexed
 from app.extensions import db
@@ -57,7 +57,7 @@ def filtered(user, query, residual: bool = False):
     for key, op in (("from", ">="), ("to", "<")):
         if args.get(key):
             try:
-                when = parse_iso(args[key])
+                when = parse_local(args[key])   # a date or naive time: community time
             except ValueError:
                 raise ApiError(422, fields={key: [_("Not a valid date and time.")]}) from None
             created = wide(Submission.created_at)

@@ -15,7 +15,7 @@ from app.core.ratelimit import public_intake_guard
 from app.grid.scope import is_wide, scope_for
 from app.core.security import optional_user, require_user
 from app.extensions import db, limiter
-from app.submissions import bulk, services
+from app.submissions import bulk, display, services
 from app.submissions.inbox import inbox_notices
 from app.submissions.models import Submission
 from app.submissions.query import filtered
@@ -59,6 +59,7 @@ def create():
     else:
         sub, created = services.create_submission(payload, user)
         body = services.serialize(sub, user, detail=True)
+    body |= display.detail_words(sub, body)   # as GET answers it
     body["tracking_code"] = sub.tracking_code  # what the submitter follows at /app/t/<code>
     return jsonify(body), (201 if created else 200)
 
@@ -104,11 +105,13 @@ def list_submissions():
 
 
 @blp.route("/submissions/<ident>", methods=["GET"])
+@blp.doc(**display.DETAIL_DOC)
 def get_submission(ident):
     """One submission with its history and the actions the caller may take."""
     user = require_user()
     sub = services.get_visible_or_404(user, ident)
     body = services.serialize(sub, user, detail=True)
+    body |= display.detail_words(sub, body)
     sensitive = [f for f in services.forms.sensitive_fields(sub.version) if sub.data.get(f)]
     if sensitive and sub.submitter_id != user.id:
         from app.audit.services import record
@@ -127,7 +130,8 @@ def transition(args, ident):
                      expected_state=args.get("expected_state"),
                      duplicate_of=args.get("duplicate_of"), grid_code=args.get("grid_code"),
                      public_reply=args.get("public_reply", False))
-    return jsonify(services.serialize(sub, user, detail=True))
+    body = services.serialize(sub, user, detail=True)
+    return jsonify(body | display.detail_words(sub, body))
 
 
 # The inbox: a role high in the grid (is_wide, app/grid/scope.py) walks the

@@ -192,3 +192,9 @@ def serialize(post: Post, waitlisted: int = 0) -> dict:
             "public_signup": post.public_signup, "resident_capacity": post.resident_capacity,
             "residents_signed": post.residents_signed, "residents_served": post.residents_served,
             "held_at": isoformat(post.held_at)}
+
+
+def posts_by_id(ids) -> dict:
+    """{id: post} of these posts (the words of a submission's `post` field)."""
+    return {post.id: post for post in db.session.execute(
+        select(Post).where(Post.id.in_(ids))).scalars()}
