@@ -63,7 +63,7 @@ def load_demo() -> dict:
 
 
 def _demo_letters() -> int:
-    from app.submissions.services import create_submission
+    from app.submissions.write import create_submission
 
     captain = user_by_username("captain")
     samples = [("repair", "3楼楼道灯坏了一个星期，晚上上下楼很不方便。", "3楼"),

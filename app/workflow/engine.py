@@ -11,6 +11,7 @@ from app.core.refcache import cached
 from app.core.scope import scope_for
 from app.extensions import db
 from app.grid.models import GridNode
+from app.submissions.events import event_row
 from app.submissions.models import Submission, SubmissionEvent
 from app.workflow.definition import tier_of, transitions_named
 from app.workflow import effects
@@ -90,13 +91,10 @@ def allowed_actions(user, sub: Submission) -> list[dict]:
 def record_event(sub: Submission, action: str, from_state, to_state, actor=None, comment=None,
                  system=False, partner_org_id=None, from_tier=None, waited=None,
                  public_reply=False) -> SubmissionEvent:
-    label = "system" if system else (actor.display_name if actor else _("Resident"))
-    event = SubmissionEvent(
-        submission_id=sub.id, node_path=sub.node_path, seq=sub.lock_version, action=action,
-        from_state=from_state,
-        to_state=to_state, from_tier=from_tier, waited_seconds=waited,
-        actor_id=actor.id if actor else None, actor_label=label, comment=comment or None,
-        partner_org_id=partner_org_id, at=utcnow(), system=system, public_reply=public_reply)
+    event = SubmissionEvent(**event_row(
+        sub, action, from_state, to_state, actor, comment=comment, system=system,
+        partner_org_id=partner_org_id, from_tier=from_tier, waited=waited,
+        public_reply=public_reply))
     db.session.add(event)
     db.session.flush()
     return event
