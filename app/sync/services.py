@@ -34,14 +34,14 @@ def _is_submit(op) -> bool:
 
 
 def run_ops(ops: list, user) -> list[dict]:
-    lookups = write.Lookups()
     prepared: dict[int, write.Prepared | ApiError] = {}
     fast: dict[int, write.Stored] = {}
     results = []
     for index, op in enumerate(ops):
         if _is_submit(op) and (index == 0 or not _is_submit(ops[index - 1])):
             # The start of a run of submit ops: prepare it, store its plain ones together.
-            run = _prepare_run(ops, index, user, lookups)
+            # Lookups once per run: an op in between may change a route (a role granted).
+            run = _prepare_run(ops, index, user, write.Lookups())
             prepared.update(run)
             fast = write.store_plain([(j, p) for j, p in run.items()
                                       if isinstance(p, write.Prepared)], user)
