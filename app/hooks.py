@@ -18,11 +18,12 @@ from app.meetings.models import Meeting
 from app.notices.models import Notice
 from app.points.models import PointEntry
 from app.points.services import award_for_transition
-from app.submissions import versions
+from app.submissions import versions, write
 from app.submissions.display import register_post_loader
 from app.submissions.inbox import register_inbox_notices
 from app.submissions.models import Submission, SubmissionEvent
 from app.uploads.services import all_unattached
+from app.uploads.services import attach as attach_uploads
 from app.volunteering import services as volunteering
 from app.volunteering.models import Post
 from app.workflow.hooks import register_effect, register_lookup
@@ -43,6 +44,8 @@ def register_hooks() -> None:
         register_filed_under(column)
 
     register_post_loader(volunteering.posts_by_id)
+    write.register_claims(volunteering)
+    write.register_attach_uploads(attach_uploads)
     register_inbox_notices("posts", volunteering.notices_for)
 
     forms.register_in_flight(versions.plan_in_flight, versions.move_in_flight)

@@ -73,12 +73,10 @@ def test_routing(benchmark, ctx):
 
 
 def test_prepare_submission(benchmark, ctx):
-    """Everything the lean write path does for one body before its INSERT."""
-    from app.core.clock import utcnow
-    from app.submissions import bulk
+    """Everything the write path does for one plain body before its INSERT."""
+    from app.submissions import write
 
     def prepare():
-        memo = {name: bulk._Memo() for name in ("forms", "versions", "nodes", "routes")}
         body = {"uuid": str(uuid.uuid4()), "form": "suggestion", "grid_code": "B2", "data": BODY}
-        return bulk._prepare(body, None, memo, utcnow())
+        return write.lean_submission(write.prepare(body, None))
     assert benchmark(prepare).state == "at_committee"   # B2 has no captain, E no branch

@@ -22,7 +22,7 @@ def _count(in_app):
 
 
 def test_failure_half_way_leaves_nothing_behind(app, login, people, in_app, monkeypatch):
-    from app.submissions import services
+    from app.submissions import write
 
     api = login("branch")
     post = api.post("/api/v1/posts", json={"title": "岗", "grid_code": "B1", "capacity": 2,
@@ -32,7 +32,7 @@ def test_failure_half_way_leaves_nothing_behind(app, login, people, in_app, monk
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(services, "record_event", explode)
+    monkeypatch.setattr(write, "record_event", explode)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     r = login("volunteer").post("/api/v1/submissions", json={
         "uuid": new_uuid(), "form": "volunteer-signup", "grid_code": "B1", "data": {"post": post["id"]}})

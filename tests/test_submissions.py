@@ -98,9 +98,9 @@ def test_anonymous_resident_can_submit_public_suggestion(anon, people):
 def test_a_tracking_code_drawn_twice_is_drawn_again(login, people, monkeypatch):
     """Codes are random (32^8): a clash is rare but must cost a retry, not a 500 — on the lean
     path (its INSERT fails and the request starts over one by one) and on that one."""
-    from app.submissions import services
+    from app.submissions import write
     codes = iter(["AAAAAAAA", "AAAAAAAA", "AAAAAAAA", "BBBBBBBB"])
-    monkeypatch.setattr(services, "tracking_code", lambda: next(codes))
+    monkeypatch.setattr(write, "tracking_code", lambda: next(codes))
     api = login("captain")
     first = api.post("/api/v1/submissions", json=suggestion("B1"))
     body = suggestion("B1")

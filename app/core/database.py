@@ -4,7 +4,7 @@ import os
 import sqlite3
 import threading
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -112,7 +112,6 @@ def engine_options(uri: str, options: dict, config: dict | None = None) -> dict:
 
 def allow_long_statements(db) -> None:
     """This transaction may run statements up to DB_EXPORT_STATEMENT_TIMEOUT_MS (exports)."""
-    from flask import current_app
 
     if db.engine.dialect.name == "postgresql":
         ms = int(current_app.config.get("DB_EXPORT_STATEMENT_TIMEOUT_MS", 60_000))
@@ -214,7 +213,7 @@ def _sqlite_on_begin(conn):
     # statement machinery cost more than the BEGIN.
     dbapi_connection = conn.connection.driver_connection
     if has_request_context() and (request.method in ("GET", "HEAD", "OPTIONS") or (
-            request.endpoint in READ_FIRST_ENDPOINTS and not g.get("writing"))):
+            _reads_first() and not g.get("writing"))):
         dbapi_connection.execute("BEGIN")
     else:
         _begin_immediate(dbapi_connection)
@@ -229,15 +228,24 @@ def _begin_immediate(dbapi_connection) -> None:
 
 # Writes that read a lot first (authentication, form, grid and routing lookups, validation)
 # and then write a couple of rows. Holding the write lock through all of it would make every
-# other writer wait for the reading too: these endpoints read in a plain transaction and
-# call write_phase() just before they write.
-READ_FIRST_ENDPOINTS = {"submissions.create"}
+# other writer wait for the reading too: such a view is marked @reads_first, reads in a plain
+# transaction and calls write_phase() just before it writes.
+def reads_first(view):
+    """Mark a view that reads first and calls write_phase() before its first write."""
+    view.reads_first = True
+    return view
+
+
+def _reads_first() -> bool:
+    """Whether the request's view is marked @reads_first."""
+    return getattr(current_app.view_functions.get(request.endpoint), "reads_first", False)
 
 
 def write_phase(db) -> None:
     """End the read transaction (nothing was written in it), so that the next statement
-    begins with the write lock taken (BEGIN IMMEDIATE). Loaded objects stay loaded."""
-    if request.endpoint not in READ_FIRST_ENDPOINTS or g.get("writing"):
+    begins with the write lock taken (BEGIN IMMEDIATE). Loaded objects stay loaded.
+    Only for a @reads_first view; elsewhere the transaction writes from its BEGIN."""
+    if g.get("writing") or not _reads_first():
         return
     g.writing = True
     if db.engine.dialect.name != "sqlite":

@@ -14,7 +14,7 @@ from app.grid.services import import_grid, node_by_code
 from app.lists.models import Resource
 from app.volunteering.models import Post
 from app.accounts.services import get_or_create_org
-from app.submissions.services import create_submission
+from app.submissions.write import create_submission
 
 HERE = Path(__file__).parent
 DEMO_PASSWORD = "tongxin-demo"

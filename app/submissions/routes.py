@@ -8,19 +8,18 @@ from sqlalchemy import and_, func, or_, select
 
 from app.core.paths import under, unindexed
 from app.core.clock import isoformat, parse_iso
-from app.core.database import end_write_phase, write_phase
+from app.core.database import end_write_phase, reads_first, write_phase
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.core.ratelimit import public_intake_guard
 from app.grid.scope import is_wide, scope_for
 from app.core.security import optional_user, require_user
 from app.extensions import db, limiter
-from app.submissions import bulk, display, services
+from app.submissions import display, services, write
 from app.submissions.inbox import inbox_notices
 from app.submissions.models import Submission
 from app.submissions.query import filtered
 from app.submissions.schemas import SubmissionCreateSchema, TransitionSchema
-from app.submissions.transitions import apply_transition
 
 blp = Blueprint("submissions", __name__, url_prefix="/api/v1",
                 description="Submissions, their workflow transitions and the inbox")
@@ -40,6 +39,7 @@ _PUBLIC_SUBMIT = limiter.limit(_public_limit)
 
 @blp.route("/submissions", methods=["POST"])
 @blp.doc(requestBody={"content": {"application/json": {"schema": SubmissionCreateSchema}}})
+@reads_first
 def create():
     """Submit a form (client-made uuid; replays are idempotent)."""
     user = optional_user()
@@ -49,19 +49,17 @@ def create():
     payload = request.get_json()
     if user is None:
         public_intake_guard(payload.get("grid_code") if isinstance(payload, dict) else None)
-    prepared = bulk.prepare_plain([(0, payload)], user) if isinstance(payload, dict) else []
+    prepared = write.prepare(payload, user)
     write_phase(db)   # reads done: take the write lock only for the INSERTs
-    stored = bulk.insert_prepared(prepared, user, savepoint=False)
-    if stored:
-        sub, created = stored[0], True
-        end_write_phase(db)   # stored: answer without holding the write lock
-        body = services.serialize(sub, user, detail=True, history=bulk.first_history(sub, user))
-    else:
-        sub, created = services.create_submission(payload, user)
-        body = services.serialize(sub, user, detail=True)
-    body |= display.detail_words(sub, body)   # as GET answers it
-    body["tracking_code"] = sub.tracking_code  # what the submitter follows at /app/t/<code>
-    return jsonify(body), (201 if created else 200)
+    stored = write.store(prepared, user, savepoint=False)
+    history = None
+    if stored.lean:
+        end_write_phase(db)   # stored as rows: answer without holding the write lock
+        history = write.lean_history(stored.sub, user)
+    body = services.serialize(stored.sub, user, detail=True, history=history)
+    body |= display.detail_words(stored.sub, body)   # as GET answers it
+    body["tracking_code"] = stored.sub.tracking_code  # what the submitter follows at /app/t/<code>
+    return jsonify(body), (201 if stored.created else 200)
 
 
 def _limit_arg() -> int:
@@ -125,11 +123,7 @@ def transition(args, ident):
     """Take a workflow action on a submission."""
     user = require_user()
     sub = services.get_visible_or_404(user, ident)
-    apply_transition(sub, args["action"], user, comment=args.get("comment"),
-                     partner=args.get("partner"), resource=args.get("resource"),
-                     expected_state=args.get("expected_state"),
-                     duplicate_of=args.get("duplicate_of"), grid_code=args.get("grid_code"),
-                     public_reply=args.get("public_reply", False))
+    services.take_action(sub, user, args)
     body = services.serialize(sub, user, detail=True)
     return jsonify(body | display.detail_words(sub, body))
 

@@ -1,15 +1,8 @@
-"""Creating, finding and serialising submissions."""
-import hashlib
-import json
-import secrets
-
-from flask_babel import gettext as _
-from marshmallow import RAISE, ValidationError
+"""Finding and serialising submissions (creating them: write.py)."""
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from app.core.clock import isoformat, utcnow
-from app.core.errors import ApiError, flatten_messages
+from app.core.clock import isoformat
+from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.core.i18n import pick
 from app.core.refcache import cached_object
@@ -17,134 +10,21 @@ from app.grid.scope import scope_for
 from app.submissions.scope import submission_filter
 from app.extensions import db
 from app.forms import services as forms
-from app.grid.services import node_by_code
-from app.submissions.models import Submission
-from app.submissions.schemas import SubmissionCreateSchema
-from app.volunteering import services as posts
-from app.workflow.definition import tier_of
-from app.submissions.transitions import record_event
-from app.workflow.engine import allowed_actions, initial_route
-
-_CREATE_SCHEMA = SubmissionCreateSchema(unknown=RAISE)   # stateless: one for every request
-TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+from app.submissions.events import history_entry
+from app.submissions.models import Submission, SubmissionEvent
+from app.submissions.transitions import apply_transition
+from app.workflow.engine import allowed_actions
 
 
-def tracking_code() -> str:
-    # 32 letters: each random byte maps to one without bias (one system call, not eight).
-    return "".join(TRACKING_ALPHABET[b % 32] for b in secrets.token_bytes(8))
-
-
-def content_hash(form_slug: str, grid_code: str, data) -> str:
-    blob = json.dumps({"form": form_slug, "grid_code": grid_code, "data": data},
-                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def parse_body(payload) -> dict:
-    if not isinstance(payload, dict):
-        raise ApiError(422, fields={"_schema": [_("The body must be a JSON object.")]})
-    try:
-        return _CREATE_SCHEMA.load(payload)
-    except ValidationError as exc:
-        raise ApiError(422, fields=flatten_messages(exc.messages)) from exc
-
-
-def _same_submission(existing: Submission, body: dict, digest: str) -> Submission:
-    """Idempotency: same uuid and content → the stored one; different content → 409."""
-    if existing.content_hash != digest or (
-            body.get("form_version") and body["form_version"] != existing.form_version):
-        raise ApiError(409, _("A different submission with this uuid already exists."),
-                       "uuid_conflict")
-    return existing
-
-
-def create_submission(payload, user) -> tuple[Submission, bool]:
-    """Validate and store a submission (or find its earlier copy). Returns (sub, created)."""
-    body = parse_body(payload)
-    uuid = str(body["uuid"])
-    form = forms.form_by_slug(body["form"])
-    if form is None:
-        raise ApiError(422, _("Unknown form."), fields={"form": [_("Unknown form.")]})
-    if not form.public and user is None:
-        raise ApiError(401)
-    digest = content_hash(form.slug, body["grid_code"], body["data"])
-    if db.session.execute(select(Submission.id).where(Submission.uuid == uuid)).first():
-        return _same_submission(_by_uuid(uuid), body, digest), False
-    if form.closed:
-        raise ApiError(409, _("This form is closed to new submissions."), "form_closed")
-    version = forms.get_version(form, body.get("form_version"))
-    if version is None:
-        raise ApiError(422, fields={"form_version": [_("This form version does not exist.")]})
-    node = node_by_code(body["grid_code"])
-    if node is None:
-        raise ApiError(422, fields={"grid_code": [_("Unknown grid code.")]})
-    data = forms.validate_data(version, body["data"])
-    workflow = version.workflow
-    post = None
-    post_field = next((f["name"] for f in version.definition["fields"] if f["type"] == "post"), None)
-    if post_field and data.get(post_field) is not None:
-        post = posts.check_claimable(posts.get_post(data[post_field]))
-        node = post.node
-    check_submit_node(form, node, user)
-    now = utcnow()
-    sub = Submission(
-        uuid=uuid, form_id=form.id, form_version_id=version.id, form_version=version.number,
-        grid_node_id=node.id, node_path=node.path, data=data, content_hash=digest,
-        submitter_id=user.id if user else None, client_created_at=body.get("client_created_at"),
-        created_at=now, updated_at=now, state_since=now,
-        tracking_code=tracking_code())
-    sub.node, sub.form, sub.version = node, form, version  # no lazy loads when serialised
-    try:
-        with db.session.begin_nested():
-            if post is not None:
-                if user is None:
-                    raise ApiError(401)
-                posts.check_overlap(post, user)
-                sub.post_id = post.id
-                sub.claim_key = posts.claim_key(post.id, user.id)
-                places = workflow["initial"]["capacity"]
-                sub.state = places["available"] if posts.take_place(post) else places["full"]
-            else:
-                sub.state = initial_route(workflow, node)
-            sub.tier = tier_of(workflow, sub.state)
-            db.session.add(sub)
-            db.session.flush()
-    except IntegrityError:
-        existing = _by_uuid(uuid)
-        if existing is not None:
-            return _same_submission(existing, body, digest), False
-        if post is not None:
-            raise ApiError(409, _("You have already claimed this post."), "already_claimed") from None
-        raise
-    if post is not None and sub.state == workflow["initial"]["capacity"]["available"]:
-        posts.note_fullness(post.id)
-    record_event(sub, "submit", None, sub.state, user, None, from_tier=None)
-    _attach_uploads(version, data, sub)
-    return sub, True
-
-
-def _by_uuid(uuid: str) -> Submission | None:
-    return db.session.execute(select(Submission).where(Submission.uuid == uuid)).scalar_one_or_none()
-
-
-def check_submit_node(form, node, user) -> None:
-    if form.public or form.submit_scope == "any":
-        if node.level != "building" and form.kind != "volunteer-signup":
-            raise ApiError(422, fields={"grid_code": [_("Choose a building.")]})
-        return
-    scope = scope_for(user)
-    if not scope.covers_path(node.path):
-        raise ApiError(403, _("You may not submit for this grid node."), "outside_scope")
-
-
-def _attach_uploads(version, data, sub) -> None:
-    from app.uploads.models import Upload
-
-    ids = [i for f in version.definition["fields"] if f["type"] == "photo"
-           for i in (data.get(f["name"]) or [])]
-    if ids:
-        for upload in db.session.execute(select(Upload).where(Upload.id.in_(ids))).scalars():
-            upload.submission_id = sub.id
+def take_action(sub: Submission, user, args: dict):
+    """Apply the transition that TransitionSchema loaded (`args`): POST …/transitions and
+    the offline outbox's transition ops."""
+    return apply_transition(sub, args["action"], user, comment=args.get("comment"),
+                            partner=args.get("partner"), resource=args.get("resource"),
+                            expected_state=args.get("expected_state"),
+                            duplicate_of=args.get("duplicate_of"),
+                            grid_code=args.get("grid_code"),
+                            public_reply=args.get("public_reply", False))
 
 
 def visible_query(user, walk: bool = False):
@@ -243,14 +123,9 @@ def mask(value: str) -> str:
 
 def read_history(sub: Submission) -> list[dict]:
     from app.accounts.models import User
-    from app.submissions.models import SubmissionEvent
 
     rows = db.session.execute(
-        select(SubmissionEvent, User.username).outerjoin(User, User.id == SubmissionEvent.actor_id)
+        select(*SubmissionEvent.__table__.c, User.username)
+        .outerjoin(User, User.id == SubmissionEvent.actor_id)
         .where(SubmissionEvent.submission_id == sub.id).order_by(SubmissionEvent.seq)).all()
-    # actor: the username, "system" for timers, null for a resident without an account.
-    return [{"seq": e.seq, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
-             "actor": "system" if e.system else username, "actor_name": e.actor_label,
-             "actor_id": e.actor_id, "comment": e.comment, "waited_seconds": e.waited_seconds,
-             "at": isoformat(e.at), "system": e.system}
-            for e, username in rows]
+    return [history_entry(row._mapping, row.username) for row in rows]

@@ -12,6 +12,7 @@ from app.core.clock import utcnow
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.extensions import db
+from app.submissions.events import event_row
 from app.submissions.models import Submission, SubmissionEvent
 from app.submissions.scope import submission_filter
 from app.workflow import hooks
@@ -22,13 +23,10 @@ from app.workflow.engine import choose_transition, partner_inputs, reroute_targe
 def record_event(sub: Submission, action: str, from_state, to_state, actor=None, comment=None,
                  system=False, partner_org_id=None, from_tier=None, waited=None,
                  public_reply=False) -> SubmissionEvent:
-    label = "system" if system else (actor.display_name if actor else _("Resident"))
-    event = SubmissionEvent(
-        submission_id=sub.id, node_path=sub.node_path, seq=sub.lock_version, action=action,
-        from_state=from_state,
-        to_state=to_state, from_tier=from_tier, waited_seconds=waited,
-        actor_id=actor.id if actor else None, actor_label=label, comment=comment or None,
-        partner_org_id=partner_org_id, at=utcnow(), system=system, public_reply=public_reply)
+    event = SubmissionEvent(**event_row(
+        sub, action, from_state, to_state, actor, comment=comment, system=system,
+        partner_org_id=partner_org_id, from_tier=from_tier, waited=waited,
+        public_reply=public_reply))
     db.session.add(event)
     db.session.flush()
     return event

@@ -1,24 +1,32 @@
-"""Replaying outbox ops: each op in a savepoint, so one bad op never fails the batch."""
+"""Replaying outbox ops: each op in a savepoint, so one bad op never fails the batch.
+
+A run of submit ops is prepared together (app/submissions/write.py: each body parsed once,
+the lookups made once for the run) and its plain submissions stored together; every other op
+is stored or applied on its own, in order, in its savepoint."""
+from flask_babel import gettext as _
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.core.errors import ApiError
+from app.core.errors import DEFAULT_MESSAGES, ApiError, flatten_messages
 from app.extensions import db
 from app.submissions import services as submissions
+from app.submissions import write
 from app.submissions.models import AppliedOp
-from app.submissions.bulk import store_plain
-from app.submissions.transitions import apply_transition
+from app.sync.schemas import OpSchema, TransitionOpSchema
 
 MAX_OPS = 1000
 STATUS_BY_HTTP = {401: "forbidden", 403: "forbidden", 404: "not_found", 409: "conflict",
                   413: "invalid", 422: "invalid", 400: "invalid", 429: "forbidden"}
+_OP_SCHEMA = OpSchema()
+_TRANSITION_SCHEMA = TransitionOpSchema()
 
 
-def _error(exc: ApiError) -> dict:
-    out = {"code": exc.code, "message": str(exc.message or "")}
-    if exc.fields:
-        out["fields"] = exc.fields
-    return out
+def _load(schema, op) -> dict:
+    try:
+        return schema.load(op)
+    except ValidationError as exc:
+        raise ApiError(422, fields=flatten_messages(exc.messages)) from exc
 
 
 def _is_submit(op) -> bool:
@@ -26,31 +34,21 @@ def _is_submit(op) -> bool:
 
 
 def run_ops(ops: list, user) -> list[dict]:
+    prepared: dict[int, write.Prepared | ApiError] = {}
+    fast: dict[int, write.Stored] = {}
     results = []
-    fast: dict[int, dict] = {}
     for index, op in enumerate(ops):
         if _is_submit(op) and (index == 0 or not _is_submit(ops[index - 1])):
-            # The start of a run of submit ops: store its plain ones together (bulk.py).
-            end = next((j for j in range(index, len(ops)) if not _is_submit(ops[j])), len(ops))
-            fast = {j: _submitted(sub, user, created=True) for j, sub in store_plain(
-                [(j, _submit_body(ops[j])) for j in range(index, end)], user).items()}
+            # The start of a run of submit ops: prepare it, store its plain ones together.
+            # Lookups once per run: an op in between may change a route (a role granted).
+            run = _prepare_run(ops, index, user, write.Lookups())
+            prepared.update(run)
+            fast = write.store_plain([(j, p) for j, p in run.items()
+                                      if isinstance(p, write.Prepared)], user)
         if index in fast:
-            result = fast[index]
-            result["index"] = index
-            result["uuid"] = op["uuid"]
-            results.append(result)
-            continue
-        try:
-            with db.session.begin_nested():
-                result = _run_one(op, user)
-        except ApiError as exc:
-            if not exc.message:
-                from app.core.errors import DEFAULT_MESSAGES
-                exc.message = DEFAULT_MESSAGES.get(exc.status, "")
-            result = {"status": STATUS_BY_HTTP.get(exc.status, "invalid"), "errors": _error(exc)}
-        except IntegrityError:
-            result = {"status": "conflict", "errors": {"code": "conflict",
-                                                       "message": "concurrent change"}}
+            result = _submitted(fast[index], user)
+        else:
+            result = _run_in_savepoint(op, user, prepared.get(index))
         result["index"] = index
         if isinstance(op, dict):
             for key in ("op_id", "uuid"):
@@ -60,14 +58,45 @@ def run_ops(ops: list, user) -> list[dict]:
     return results
 
 
-def _run_one(op, user) -> dict:
-    if not isinstance(op, dict) or op.get("op") not in ("submit", "transition", "relay"):
-        raise ApiError(422, fields={"op": ["Use 'submit' or 'transition'."]})
-    if op["op"] == "relay":
+def _prepare_run(ops: list, start: int, user, lookups) -> dict:
+    """{index: Prepared or the ApiError refusing it} for the run of submit ops at `start`."""
+    run = {}
+    for index in range(start, len(ops)):
+        if not _is_submit(ops[index]):
+            break
+        try:
+            run[index] = write.prepare(_submit_body(ops[index]), user, lookups)
+        except ApiError as exc:
+            run[index] = exc
+    return run
+
+
+def _run_in_savepoint(op, user, prepared) -> dict:
+    try:
+        with db.session.begin_nested():
+            return _run_one(op, user, prepared)
+    except ApiError as exc:
+        return {"status": STATUS_BY_HTTP.get(exc.status, "invalid"), "errors": _error(exc)}
+    except IntegrityError:
+        return {"status": "conflict", "errors": {"code": "conflict",
+                                                 "message": _("This conflicts with the current state.")}}
+
+
+def _error(exc: ApiError) -> dict:
+    out = {"code": exc.code, "message": str(exc.message or DEFAULT_MESSAGES.get(exc.status, ""))}
+    if exc.fields:
+        out["fields"] = exc.fields
+    return out
+
+
+def _run_one(op, user, prepared) -> dict:
+    kind = _load(_OP_SCHEMA, op if isinstance(op, dict) else {})["op"]
+    if kind == "relay":
         return _relay(op, user)
-    if op["op"] == "submit":
-        sub, created = submissions.create_submission(_submit_body(op), user)
-        return _submitted(sub, user, created)
+    if kind == "submit":
+        if isinstance(prepared, ApiError):
+            raise prepared
+        return _submitted(write.store(prepared, user), user)
     return _transition(op, user)
 
 
@@ -75,10 +104,10 @@ def _submit_body(op: dict) -> dict:
     return {k: v for k, v in op.items() if k not in ("op", "op_id")}
 
 
-def _submitted(sub, user, created: bool) -> dict:
-    out = submissions.serialize(sub, user)
-    out["tracking_code"] = sub.tracking_code  # as POST /submissions gives it to its sender
-    return {"status": "created" if created else "duplicate", "submission": out}
+def _submitted(stored: write.Stored, user) -> dict:
+    out = submissions.serialize(stored.sub, user)
+    out["tracking_code"] = stored.sub.tracking_code  # as POST /submissions gives it to its sender
+    return {"status": "created" if stored.created else "duplicate", "submission": out}
 
 
 def _relay(op: dict, user) -> dict:
@@ -94,23 +123,13 @@ def _relay(op: dict, user) -> dict:
 def _transition(op: dict, user) -> dict:
     if user is None:
         raise ApiError(401)
-    op_id = op.get("op_id")
-    if not isinstance(op_id, str) or not 1 <= len(op_id) <= 64:
-        raise ApiError(422, fields={"op_id": ["Required: a client-made id (at most 64 characters)."]})
-    if not isinstance(op.get("action"), str):
-        raise ApiError(422, fields={"action": ["Required."]})
-    ident = op.get("submission")
-    if not isinstance(ident, (int, str)):
-        raise ApiError(422, fields={"submission": ["Required: a submission id or uuid."]})
-    sub = submissions.get_visible_or_404(user, str(ident))
+    args = _load(_TRANSITION_SCHEMA, op)
+    sub = submissions.get_visible_or_404(user, args["submission"])
     done = db.session.execute(select(AppliedOp).where(
-        AppliedOp.user_id == user.id, AppliedOp.op_id == op_id)).scalar_one_or_none()
+        AppliedOp.user_id == user.id, AppliedOp.op_id == args["op_id"])).scalar_one_or_none()
     if done is not None:
         return {"status": "duplicate", "submission": submissions.serialize(sub, user)}
-    apply_transition(sub, op["action"], user, comment=op.get("comment"),
-                     partner=op.get("partner"), resource=op.get("resource"),
-                     expected_state=op.get("expected_state"),
-                     duplicate_of=op.get("duplicate_of"), grid_code=op.get("grid_code"))
-    db.session.add(AppliedOp(op_id=op_id, user_id=user.id, submission_id=sub.id))
+    submissions.take_action(sub, user, args)
+    db.session.add(AppliedOp(op_id=args["op_id"], user_id=user.id, submission_id=sub.id))
     db.session.flush()
     return {"status": "applied", "submission": submissions.serialize(sub, user)}

@@ -56,3 +56,9 @@ def all_unattached(ids: list) -> bool:
     found = {u.id: u for u in db.session.execute(
         select(Upload).where(Upload.id.in_(ids))).scalars()}
     return not any(v not in found or found[v].submission_id is not None for v in ids)
+
+
+def attach(ids: list, sub) -> None:
+    """The photos a new submission names become its own (the write path, registered)."""
+    for upload in db.session.execute(select(Upload).where(Upload.id.in_(ids))).scalars():
+        upload.submission_id = sub.id
