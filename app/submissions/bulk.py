@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import isoformat, utcnow
 from app.core.database import DriverStatement
+from app.core.events import emit_each
 from app.core.refcache import snapshot
 from app.core.errors import ApiError
 from app.extensions import db
@@ -83,6 +84,7 @@ def insert_prepared(prepared: list[tuple[int, Submission]], user,
         if not savepoint:
             db.session.rollback()
         return {}   # e.g. a clashing tracking code: one by one instead
+    emit_each(db.session, "submission.created", (s for _i, s in prepared if s.uuid in ids), actor=user)
     return {index: sub for index, sub in prepared if sub.uuid in ids}
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import isoformat, utcnow
+from app.core.events import emit
 from app.core.errors import ApiError, flatten_messages
 from app.core.ids import as_id
 from app.core.i18n import pick
@@ -118,6 +119,9 @@ def create_submission(payload, user) -> tuple[Submission, bool]:
         posts.note_fullness(post.id)
     record_event(sub, "submit", None, sub.state, user, None, from_tier=None)
     _attach_uploads(version, data, sub)
+    emit(db.session, "submission.created", submission=sub, actor=user)
+    if post is not None:
+        emit(db.session, "claim.created", submission=sub, actor=user)
     return sub, True
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 
 from app.core.clock import utcnow
 from app.core.errors import ApiError
+from app.core.events import emit
 from app.extensions import db
 from app.submissions.models import Submission
 from app.volunteering.models import Post
@@ -108,6 +109,7 @@ def claim_key(post_id: int, user_id: int) -> str:
 
 def release_place(sub: Submission, from_state: str) -> None:
     """Effect of `cancel`: free the claim, and the place if it held one; promote the next."""
+    emit(db.session, "claim.cancelled", submission=sub)
     sub.claim_key = None
     if from_state not in PLACE_STATES or sub.post_id is None:
         db.session.flush()
@@ -144,6 +146,7 @@ def promote_waitlisted(post_id: int) -> int:
         db.session.flush()
         record_event(nxt, "promote", "waitlisted", "claimed", system=True,
                      from_tier="none", waited=waited)
+        emit(db.session, "claim.promoted", submission=nxt)
         promoted += 1
     return promoted
 

@@ -2,6 +2,7 @@
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.core.events import emit
 from app.extensions import db
 from app.grid.services import ancestor_at
 
@@ -44,3 +45,4 @@ def _grant_role(effect: dict, sub) -> None:
     user = db.session.execute(select(User).where(User.id == sub.submitter_id)).scalar_one()
     node = ancestor_at(sub.node, effect.get("level") or "community") or sub.node
     grant_role(user, effect.get("role") or "member", node)
+    emit(db.session, "registration.approved", submission=sub)

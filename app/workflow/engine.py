@@ -6,6 +6,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.accounts.models import STAFF_ROLES, TIER_RANK, Org, RoleAssignment, User
 from app.core.clock import utcnow
 from app.core.errors import ApiError
+from app.core.events import emit
 from app.core.ids import as_id
 from app.core.refcache import cached
 from app.core.scope import scope_for
@@ -194,6 +195,9 @@ def apply_transition(sub: Submission, action: str, actor=None, *, comment=None, 
                          org.id if org else None, from_tier, waited, public_reply)
     for effect in transition.get("effects") or []:
         effects.apply(effect, sub, event, actor, state)
+    emit(db.session, "submission.state_changed", submission=sub, change=event, actor=actor)
+    if org is not None:
+        emit(db.session, "submission.dispatched", submission=sub, change=event, actor=actor)
     return event
 
 

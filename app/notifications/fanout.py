@@ -1,0 +1,159 @@
+"""The one subscriber of the domain events: outbox rows for webhooks, in-app notifications.
+
+It runs inside the emitting transaction (app.core.events) and only writes rows, with Core
+INSERTs (the lean submission path emits too, and must stay fast).
+"""
+import json
+
+from flask import g
+from sqlalchemy import insert, select
+
+from app.accounts.models import STAFF_ROLES, RoleAssignment, User
+from app.core.clock import isoformat
+from app.core.refcache import cached
+from app.notifications.models import PENDING, Delivery, Notification, Webhook
+
+_DELIVERIES, _NOTIFICATIONS = Delivery.__table__, Notification.__table__
+_INSERT_DELIVERIES, _INSERT_NOTIFICATIONS = insert(_DELIVERIES), insert(_NOTIFICATIONS)
+TELL_SUBMITTER = {"resolved": "resolved", "rejected": "rejected"}
+
+
+def on_event(session, event: dict) -> None:
+    data = event_data(event)
+    _queue_webhooks(session, event, data)
+    _notify_people(session, event, data)
+
+
+def event_data(event: dict) -> dict:
+    """The `data` of an event as webhooks carry it (contract §6.3)."""
+    data: dict = {}
+    sub = event.get("submission")
+    if sub is not None:
+        data.update(submission_id=sub.id, tracking_code=sub.tracking_code, form=sub.form.slug,
+                    grid_code=sub.node.code, state=sub.state, tier=sub.tier,
+                    post=sub.post_id)
+    change = event.get("change")
+    if change is not None:
+        data.update(from_state=change.from_state, action=change.action,
+                    to_state=change.to_state, system=change.system,
+                    partner=sub.partner.name if sub is not None and sub.partner else None)
+    actor = event.get("actor")
+    if actor is not None:
+        data["actor"] = actor.username
+    notice = event.get("notice")
+    if notice is not None:
+        data.update(notice_id=notice.id, title=notice.title, grid_code=notice.node.code)
+    meeting = event.get("meeting")
+    if meeting is not None:
+        data.update(meeting_id=meeting.id, title=meeting.title, grid_code=meeting.node.code,
+                    starts_at=isoformat(meeting.starts_at), place=meeting.place)
+    return data
+
+
+def _webhooks(session) -> list[tuple[int, list]]:
+    """The active endpoints, read once per request or command (a handful of rows)."""
+    found = g.get("_tongxin_webhooks")
+    if found is None:
+        found = g._tongxin_webhooks = [tuple(row) for row in session.execute(
+            select(Webhook.id, Webhook.events).where(Webhook.active.is_(True)))]
+    return found
+
+
+def forget_webhooks() -> None:
+    g.pop("_tongxin_webhooks", None)
+
+
+def _queue_webhooks(session, event: dict, data: dict) -> None:
+    hooks = [hook_id for hook_id, types in _webhooks(session)
+             if event["type"] in types or "*" in types]
+    if not hooks:
+        return
+    body = json.dumps({"type": event["type"], "timestamp": isoformat(event["at"]), "data": data},
+                      ensure_ascii=False, separators=(",", ":"))
+    ordering = f"submission:{data['submission_id']}" if data.get("submission_id") else None
+    session.execute(_INSERT_DELIVERIES, [
+        {"webhook_id": hook_id, "event_id": event["id"], "event_type": event["type"],
+         "idempotency_key": f"{event['id']}.{hook_id}", "ordering_key": ordering,
+         "payload": body, "state": PENDING, "attempts": 0, "next_attempt_at": event["at"],
+         "created_at": event["at"]} for hook_id in hooks])
+
+
+def _notify_people(session, event: dict, data: dict) -> None:
+    told = recipients(session, event)
+    actor = event.get("actor")
+    rows = [{"user_id": user_id, "event_id": event["id"], "event_type": event["type"],
+             "kind": kind, "submission_id": data.get("submission_id"),
+             "params": _params(event, data), "created_at": event["at"]}
+            for user_id, kind in told.items() if actor is None or user_id != actor.id]
+    if rows:
+        session.execute(_INSERT_NOTIFICATIONS, rows)
+
+
+def _params(event: dict, data: dict) -> dict:
+    """What the message needs, frozen at the time of the event."""
+    keep = ("tracking_code", "form", "grid_code", "state", "from_state", "action", "title",
+            "starts_at", "place", "partner")
+    params = {k: data[k] for k in keep if data.get(k) is not None}
+    sub = event.get("submission")
+    if sub is not None:
+        params["grid_name"] = sub.node.name
+        params["form_title"] = sub.version.definition.get("title")
+        params["state_label"] = sub.version.workflow["states"].get(sub.state, {}).get("label")
+    notice = event.get("notice") or event.get("meeting")
+    if notice is not None:
+        params["grid_name"] = notice.node.name
+    return params
+
+
+def recipients(session, event: dict) -> dict[int, str]:
+    """Who is told of this event: {user id: message kind}."""
+    sub = event.get("submission")
+    kind = event["type"]
+    told: dict[int, str] = {}
+    if sub is None:
+        return told
+    if kind in ("submission.created", "submission.state_changed"):
+        # The holder of the new state: the captain when a letter arrives, the partner unit
+        # on dispatch (submission.dispatched itself tells no one more: it is for webhooks).
+        message = ("new_item" if kind == "submission.created"
+                   else "dispatched" if sub.tier == "partner" else "assigned")
+        for user_id in holders(session, sub):
+            told[user_id] = message
+        if kind == "submission.state_changed" and sub.submitter_id:
+            if sub.state in TELL_SUBMITTER:
+                told[sub.submitter_id] = TELL_SUBMITTER[sub.state]
+    elif kind == "claim.promoted" and sub.submitter_id:
+        told[sub.submitter_id] = "promoted"
+    return told
+
+
+def holders(session, sub) -> list[int]:
+    """The people holding the tier of the submission's state: the staff of that tier on the
+    nearest node up the grid that has one, or the partner unit's people."""
+    tier = sub.tier
+    if tier == "partner":
+        org_id = sub.partner_org_id
+        if org_id is None:
+            return []
+        return cached(("notify-partner", org_id), lambda: [row[0] for row in session.execute(
+            select(RoleAssignment.user_id).join(User, User.id == RoleAssignment.user_id)
+            .where(RoleAssignment.role == "partner", RoleAssignment.org_id == org_id,
+                   User.active.is_(True)))]) or []
+    if tier not in STAFF_ROLES:
+        return []
+    node = sub.node
+    return cached(("notify-holders", node.path, tier), lambda: _staff(session, node, tier)) or []
+
+
+def _staff(session, node, tier: str) -> list[int]:
+    ids = node.ancestor_ids or [node.id]
+    rows = session.execute(
+        select(RoleAssignment.user_id, RoleAssignment.grid_node_id)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.role == tier, RoleAssignment.grid_node_id.in_(ids),
+               User.active.is_(True))).all()
+    if not rows:
+        return []
+    depth = {node_id: i for i, node_id in enumerate(ids)}
+    nearest = max(depth.get(node_id, -1) for _u, node_id in rows)
+    return sorted({user_id for user_id, node_id in rows if depth.get(node_id, -1) == nearest})
