@@ -1,0 +1,106 @@
+"""In-app notifications: who is told of what, in which language, and only they (issue 25)."""
+import pytest
+
+from tests.conftest import new_uuid, suggestion
+
+
+def _act(api, sub_id, action, **extra):
+    r = api.post(f"/api/v1/submissions/{sub_id}/transitions", json={"action": action, **extra})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def _mine(api):
+    r = api.get("/api/v1/notifications")
+    assert r.status_code == 200
+    return r.get_json()
+
+
+def test_a_letter_reaches_the_captain_of_its_building_in_chinese(login, anon, people):
+    sub = anon.post("/api/v1/submissions", json=suggestion("B1")).get_json()
+    captain = login("captain")
+    mine = _mine(captain)
+    assert mine["unread"] == 1
+    [item] = mine["items"]
+    assert item["type"] == "submission.created" and item["submission_id"] == sub["id"]
+    assert item["read"] is False and item["grid_code"] == "B1"
+    assert "查询码" in item["text"] and "时代城1栋" in item["text"]
+    captain.lang = "en"
+    assert "tracking code" in _mine(captain)["items"][0]["text"]
+    # Nobody else was told: not the other building's captain, not the branch yet.
+    assert _mine(login("captain2"))["unread"] == 0
+    assert _mine(login("branch"))["unread"] == 0
+
+
+def test_the_holder_of_each_new_state_is_told_and_not_the_one_who_acted(login, people):
+    resident = login("resident")
+    body = suggestion("B1", anonymous=False)
+    sub = resident.post("/api/v1/submissions", json=body).get_json()
+    captain, branch, committee = login("captain"), login("branch"), login("committee")
+    _act(captain, sub["id"], "escalate")
+    assert [n["type"] for n in _mine(branch)["items"]] == ["submission.state_changed"]
+    assert _mine(captain)["unread"] == 1   # only the arrival; not its own escalation
+    _act(branch, sub["id"], "escalate")
+    _act(committee, sub["id"], "dispatch", partner="三水燃气公司")
+    told = _mine(login("partner"))["items"]
+    assert [n["state"] for n in told] == ["dispatched"] and "派给贵单位" in told[0]["text"]
+    assert _mine(login("partner2"))["unread"] == 0
+    partner = login("partner")
+    _act(partner, sub["id"], "accept")
+    _act(partner, sub["id"], "resolve", comment="已更换灯泡")
+    resolved = _mine(resident)["items"]
+    assert resolved[0]["state"] == "resolved" and "已办结" in resolved[0]["text"]
+    assert resolved[0]["tracking_code"] == sub["tracking_code"]
+
+
+def test_newest_first_and_marked_read_by_ids_or_all(login, anon, people):
+    subs = [anon.post("/api/v1/submissions", json=suggestion("B1")).get_json() for _ in range(3)]
+    captain = login("captain")
+    items = _mine(captain)["items"]
+    assert [n["submission_id"] for n in items] == [s["id"] for s in reversed(subs)]
+    r = captain.post("/api/v1/notifications/read", json={"ids": [items[0]["id"]]})
+    assert r.status_code == 200 and r.get_json() == {"updated": 1, "unread": 2}
+    mine = _mine(captain)
+    assert mine["unread"] == 2 and mine["items"][0]["read"] and mine["items"][0]["read_at"]
+    r = captain.post("/api/v1/notifications/read", json={"all": True})
+    assert r.get_json() == {"updated": 2, "unread": 0}
+
+
+def test_nobody_reads_or_marks_another_persons_notifications(login, anon, client, people):
+    anon.post("/api/v1/submissions", json=suggestion("B1"))
+    theirs = _mine(login("captain"))["items"][0]["id"]
+    other = login("captain2")
+    assert _mine(other)["items"] == []
+    r = other.post("/api/v1/notifications/read", json={"ids": [theirs]})
+    assert r.status_code == 200 and r.get_json()["updated"] == 0
+    assert _mine(login("captain"))["unread"] == 1
+    assert anon.get("/api/v1/notifications").status_code == 401
+    assert anon.post("/api/v1/notifications/read", json={"all": True}).status_code == 401
+
+
+@pytest.mark.parametrize("body", [{}, {"ids": []}, {"ids": "1"}, {"ids": ["x"]}, {"all": "yes"},
+                                  {"ids": [2**40]}, [1, 2]])
+def test_bad_read_bodies_are_422(login, people, body):
+    r = login("captain").post("/api/v1/notifications/read", json=body)
+    assert r.status_code == 422
+
+
+def test_malformed_json_is_400_not_500(login, people):
+    r = login("captain").post("/api/v1/notifications/read", data="{",
+                              headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+
+
+def test_a_promoted_claimant_is_told(login, make_user, people):
+    post = login("branch").post("/api/v1/posts", json={
+        "title": "周末环境清洁", "grid_code": "E1", "capacity": 1,
+        "starts_at": "2030-05-01T01:00:00Z", "ends_at": "2030-05-01T05:00:00Z"}).get_json()
+    for name in ("v0", "v1"):
+        make_user(name, ("volunteer", "C1"))
+    claims = [login(n).post("/api/v1/submissions", json={
+        "uuid": new_uuid(), "form": "volunteer-signup", "grid_code": "E1",
+        "data": {"post": post["id"]}}).get_json() for n in ("v0", "v1")]
+    assert [c["state"] for c in claims] == ["claimed", "waitlisted"]
+    _act(login("v0"), claims[0]["id"], "cancel")
+    [told] = _mine(login("v1"))["items"]
+    assert told["type"] == "claim.promoted" and "候补" in told["text"]
