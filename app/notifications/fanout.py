@@ -4,17 +4,26 @@ It runs inside the emitting transaction (app.core.events) and only writes rows, 
 INSERTs (the lean submission path emits too, and must stay fast).
 """
 import json
+import secrets
 
-from flask import g
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from app.accounts.models import STAFF_ROLES, RoleAssignment, User
 from app.core.clock import isoformat
+from app.core.database import DriverStatement
 from app.core.refcache import cached
 from app.notifications.models import PENDING, Delivery, Notification, Webhook
 
 _DELIVERIES, _NOTIFICATIONS = Delivery.__table__, Notification.__table__
 _INSERT_DELIVERIES, _INSERT_NOTIFICATIONS = insert(_DELIVERIES), insert(_NOTIFICATIONS)
+_NOTIFICATION_KEYS = ("user_id", "event_id", "event_type", "kind", "submission_id", "params",
+                      "created_at")
+# One person told (a letter reaching its captain, on every POST /submissions): straight on the
+# driver, as the submission's own INSERT (app.core.database.DriverStatement).
+_INSERT_ONE_NOTIFICATION = DriverStatement(_INSERT_NOTIFICATIONS, _NOTIFICATION_KEYS)
+_DELIVERY_KEYS = ("webhook_id", "event_id", "event_type", "idempotency_key", "ordering_key",
+                  "payload", "state", "attempts", "next_attempt_at", "created_at")
+_INSERT_ONE_DELIVERY = DriverStatement(_INSERT_DELIVERIES, _DELIVERY_KEYS)
 TELL_SUBMITTER = {"resolved": "resolved", "rejected": "rejected"}
 
 
@@ -50,17 +59,20 @@ def event_data(event: dict) -> dict:
     return data
 
 
-def _webhooks(session) -> list[tuple[int, list]]:
-    """The active endpoints, read once per request or command (a handful of rows)."""
-    found = g.get("_tongxin_webhooks")
-    if found is None:
-        found = g._tongxin_webhooks = [tuple(row) for row in session.execute(
-            select(Webhook.id, Webhook.events).where(Webhook.active.is_(True)))]
-    return found
+def _webhooks(session) -> list[tuple[int, tuple]]:
+    """The active endpoints, through the reference cache (a request that stores a submission
+    must not pay a query for them). Webhooks are not a watched table: whatever changes them
+    calls `webhooks_changed` in its transaction."""
+    return cached(("webhooks",), lambda: [(hook_id, tuple(types)) for hook_id, types in
+                                          session.execute(select(Webhook.id, Webhook.events)
+                                                          .where(Webhook.active.is_(True)))])
 
 
-def forget_webhooks() -> None:
-    g.pop("_tongxin_webhooks", None)
+def webhooks_changed(session) -> None:
+    """Make every process read the endpoints again: a new reference generation, committed
+    with the change (app.core.refcache)."""
+    session.execute(text("UPDATE reference_generation SET value = :value WHERE id = 1"),
+                    {"value": secrets.token_hex(16)})
 
 
 def _queue_webhooks(session, event: dict, data: dict) -> None:
@@ -71,11 +83,14 @@ def _queue_webhooks(session, event: dict, data: dict) -> None:
     body = json.dumps({"type": event["type"], "timestamp": isoformat(event["at"]), "data": data},
                       ensure_ascii=False, separators=(",", ":"))
     ordering = f"submission:{data['submission_id']}" if data.get("submission_id") else None
-    session.execute(_INSERT_DELIVERIES, [
-        {"webhook_id": hook_id, "event_id": event["id"], "event_type": event["type"],
-         "idempotency_key": f"{event['id']}.{hook_id}", "ordering_key": ordering,
-         "payload": body, "state": PENDING, "attempts": 0, "next_attempt_at": event["at"],
-         "created_at": event["at"]} for hook_id in hooks])
+    rows = [{"webhook_id": hook_id, "event_id": event["id"], "event_type": event["type"],
+             "idempotency_key": f"{event['id']}.{hook_id}", "ordering_key": ordering,
+             "payload": body, "state": PENDING, "attempts": 0, "next_attempt_at": event["at"],
+             "created_at": event["at"]} for hook_id in hooks]
+    if len(rows) == 1:
+        _INSERT_ONE_DELIVERY.execute(session.connection(), rows[0])
+    else:
+        session.connection().execute(_INSERT_DELIVERIES, rows)
 
 
 def _notify_people(session, event: dict, data: dict) -> None:
@@ -85,8 +100,10 @@ def _notify_people(session, event: dict, data: dict) -> None:
              "kind": kind, "submission_id": data.get("submission_id"),
              "params": _params(event, data), "created_at": event["at"]}
             for user_id, kind in told.items() if actor is None or user_id != actor.id]
-    if rows:
-        session.execute(_INSERT_NOTIFICATIONS, rows)
+    if len(rows) == 1:
+        _INSERT_ONE_NOTIFICATION.execute(session.connection(), rows[0])
+    elif rows:
+        session.connection().execute(_INSERT_NOTIFICATIONS, rows)
 
 
 def _params(event: dict, data: dict) -> dict:

@@ -10,7 +10,7 @@ from app.core.ids import as_id
 from app.core.security import require_user
 from app.extensions import db
 from app.notifications import messages, webhooks
-from app.notifications.fanout import forget_webhooks
+from app.notifications.fanout import webhooks_changed
 from app.notifications.models import FAILED, PENDING, Delivery, Notification, Webhook
 
 EVENT_TYPES = (
@@ -127,7 +127,7 @@ def create_webhook():
                    created_at=utcnow())
     db.session.add(hook)
     db.session.flush()
-    forget_webhooks()
+    webhooks_changed(db.session)
     return jsonify(serialize_webhook(hook) | {"secret": hook.secret}), 201
 
 
@@ -159,7 +159,7 @@ def disable_webhook(webhook_id):
     _require_admin()
     hook = _webhook_or_404(webhook_id)
     hook.active = False
-    forget_webhooks()
+    webhooks_changed(db.session)
     return jsonify(serialize_webhook(hook))
 
 
