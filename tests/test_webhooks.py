@@ -1,6 +1,11 @@
 """Signed webhooks through the transactional outbox (issue 25, contract §6.3)."""
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -13,8 +18,9 @@ from tests.conftest import suggestion
 class Receiver:
     """A real HTTP endpoint on 127.0.0.1: records every request, answers from a script."""
 
-    def __init__(self, answers=()):
+    def __init__(self, answers=(), delay=0.0):
         self.answers = list(answers)   # statuses for the next requests; then 200
+        self.delay = delay             # seconds each answer takes (a slow endpoint)
         self.requests: list[tuple[dict, str, int]] = []
         receiver = self
 
@@ -22,6 +28,8 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 status = receiver.answers.pop(0) if receiver.answers else 200
+                if receiver.delay:
+                    time.sleep(receiver.delay)   # the endpoint's own slowness
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()},
                                           body, status))
                 self.send_response(status)
@@ -238,3 +246,60 @@ def test_events_from_the_sync_batch_and_other_services_are_queued(
     types = [t for t, _p in rows]
     assert types.count("submission.created") == 3 and types[-1] == "notice.published"
     assert json.loads(rows[-1][1])["data"]["title"] == "停水通知"
+
+
+def _wait_for(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)   # waiting on a condition, bounded
+
+
+def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(app, login, people, allow_private):
+    """500 deliveries; the worker process is SIGKILLed part-way and started again: every
+    delivery arrives, and a repeat (the batch the killed worker held) carries the same
+    webhook-id, so the receiver drops it."""
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from app.notifications.models import Delivery
+    from app.notifications.worker import BATCH
+
+    with Receiver(delay=0.003) as receiver:
+        hook = _register(login("admin"), receiver.url, ["*"])
+        with app.app_context():
+            now = app.config["CLOCK"]()
+            db.session.execute(insert(Delivery), [
+                {"webhook_id": hook["id"], "event_id": f"evt_{i}", "event_type": "timer.fired",
+                 "idempotency_key": f"msg_{i:03d}", "payload": json.dumps({"n": i}),
+                 "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+                for i in range(500)])
+            db.session.commit()
+        env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+                   OUTBOUND_ALLOW_PRIVATE="true", OUTBOX_LEASE_SECONDS="1",
+                   SECRET_KEY="test-secret-key-0123456789")
+        command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        first = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            _wait_for(lambda: len(receiver.requests) >= 150, 120)
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=30)
+        assert len(receiver.requests) < 500
+        second = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            def all_delivered():
+                with app.app_context():
+                    states = db.session.execute(select(Delivery.state)).scalars().all()
+                    db.session.remove()
+                return set(states) == {"delivered"}
+            _wait_for(all_delivered, 180)
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+    ids = [headers["webhook-id"] for headers, _body, _status in receiver.requests]
+    assert set(ids) == {f"msg_{i:03d}" for i in range(500)}
+    assert len(ids) - len(set(ids)) <= BATCH   # repeats: only what the killed worker held

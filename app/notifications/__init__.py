@@ -11,6 +11,10 @@ def init_app(app, api) -> None:
 
     app.config.setdefault("OUTBOUND_ALLOW_PRIVATE", os.environ.get(
         "OUTBOUND_ALLOW_PRIVATE", "").strip().lower() in ("1", "true", "yes"))
+    # How long a claimed delivery stays with its worker before another may take it (a worker
+    # killed mid-batch): longer than a batch takes (BATCH × the 10 s request timeout).
+    app.config.setdefault("OUTBOX_LEASE_SECONDS", int(os.environ.get(
+        "OUTBOX_LEASE_SECONDS", 260)))
     api.register_blueprint(blp)
     subscribe(app, on_event)
     register_cli(app)

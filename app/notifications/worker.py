@@ -50,7 +50,7 @@ def _due(now: datetime, limit: int):
 
 def claim(now: datetime, limit: int = BATCH) -> list[int]:
     """Lease up to `limit` due deliveries to this worker and commit the lease."""
-    lease = now + timedelta(seconds=limit * webhooks.TIMEOUT_SECONDS + 60)
+    lease = now + timedelta(seconds=current_app.config.get("OUTBOX_LEASE_SECONDS", 260))
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         ids = list(session.execute(_due(now, limit).with_for_update(
