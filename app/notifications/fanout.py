@@ -46,6 +46,8 @@ def event_data(event: dict) -> dict:
         data.update(from_state=change.from_state, action=change.action,
                     to_state=change.to_state, system=change.system,
                     partner=sub.partner.name if sub is not None and sub.partner else None)
+        if change.public_reply and change.comment:
+            data["reply"] = change.comment   # only a reply meant for the resident leaves
     actor = event.get("actor")
     if actor is not None:
         data["actor"] = actor.username
