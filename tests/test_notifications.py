@@ -1,4 +1,7 @@
-"""In-app notifications: who is told of what, in which language, and only they (issue 25)."""
+"""In-app notifications and grid channels: who is told of what, in which language, and only
+they (issue 25)."""
+import json
+
 import pytest
 
 from tests.conftest import new_uuid, suggestion
@@ -104,3 +107,62 @@ def test_a_promoted_claimant_is_told(login, make_user, people):
     _act(login("v0"), claims[0]["id"], "cancel")
     [told] = _mine(login("v1"))["items"]
     assert told["type"] == "claim.promoted" and "候补" in told["text"]
+
+
+@pytest.fixture
+def allow_private(app):
+    app.config["OUTBOUND_ALLOW_PRIVATE"] = True
+    yield
+    app.config["OUTBOUND_ALLOW_PRIVATE"] = False
+
+
+def test_an_estates_work_group_hears_of_a_letter_through_apprise(
+        login, anon, people, runner, allow_private):
+    from tests.test_webhooks import Receiver
+
+    with Receiver(answers=[500]) as receiver:
+        url = receiver.url.replace("http://", "json://")
+        branch = login("branch")
+        r = branch.post("/api/v1/grid/E1/channels", json={
+            "url": url, "events": ["submission.created"], "description": "时代城业主群机器人"})
+        assert r.status_code == 201, r.get_json()
+        listed = branch.get("/api/v1/grid/E1/channels").get_json()["items"]
+        assert [c["id"] for c in listed] == [r.get_json()["id"]]
+        sub = anon.post("/api/v1/submissions", json=suggestion("B1")).get_json()
+        anon.post("/api/v1/submissions", json=suggestion("B3"))   # another estate: not told
+        first = runner.invoke(args=["worker", "--once"])
+        assert "to retry 1" in first.output   # the group robot answered 500
+        later = runner.invoke(args=["worker", "--once", "--now", "2026-03-02T09:00:10Z"])
+        assert "delivered 1" in later.output, later.output
+    messages = [body for _h, body, status in receiver.requests if status == 200]
+    assert len(messages) == 1
+    message = json.loads(messages[0])
+    assert "时代城1栋" in message["message"] and sub["tracking_code"] in message["message"]
+
+
+@pytest.mark.parametrize("who, code, status", [
+    ("captain", "B1", 403), ("captain", "E1", 404), ("branch2", "E1", 404),
+    ("resident", "E1", 404), ("branch", "B1", 201), ("committee", "E1", 201),
+    ("admin", "E1", 201), ("admin", "NOPE", 404)])
+def test_only_the_branch_or_committee_of_a_node_sets_its_channels(login, people, who, code,
+                                                                   status, allow_private):
+    r = login(who).post(f"/api/v1/grid/{code}/channels", json={
+        "url": "json://127.0.0.1:9/hook", "events": ["submission.created"]})
+    assert r.status_code == status
+
+
+@pytest.mark.parametrize("url", ["nonsense://x", "json://", "", "json://127.0.0.1:9/hook",
+                                 "json://169.254.169.254/latest"])
+def test_bad_or_private_channel_urls_are_refused_with_the_reason(login, people, url):
+    r = login("branch").post("/api/v1/grid/E1/channels", json={
+        "url": url, "events": ["submission.created"]})
+    assert r.status_code == 422 and r.get_json()["error"]["fields"]["url"]
+
+
+def test_a_channels_keys_never_leave_the_server(login, people):
+    r = login("branch").post("/api/v1/grid/E1/channels", json={
+        "url": "wecombot://secretrobotkey123456", "events": ["*"]})
+    assert r.status_code == 201
+    assert "secretrobotkey123456" not in r.get_data(as_text=True)
+    assert "secretrobotkey123456" not in login("branch").get(
+        "/api/v1/grid/E1/channels").get_data(as_text=True)

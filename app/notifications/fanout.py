@@ -12,7 +12,7 @@ from app.accounts.models import STAFF_ROLES, RoleAssignment, User
 from app.core.clock import isoformat
 from app.core.database import DriverStatement
 from app.core.refcache import cached
-from app.notifications.models import PENDING, Delivery, Notification, Webhook
+from app.notifications.models import PENDING, Channel, Delivery, Notification, Webhook
 
 _DELIVERIES, _NOTIFICATIONS = Delivery.__table__, Notification.__table__
 _INSERT_DELIVERIES, _INSERT_NOTIFICATIONS = insert(_DELIVERIES), insert(_NOTIFICATIONS)
@@ -21,15 +21,20 @@ _NOTIFICATION_KEYS = ("user_id", "event_id", "event_type", "kind", "submission_i
 # One person told (a letter reaching its captain, on every POST /submissions): straight on the
 # driver, as the submission's own INSERT (app.core.database.DriverStatement).
 _INSERT_ONE_NOTIFICATION = DriverStatement(_INSERT_NOTIFICATIONS, _NOTIFICATION_KEYS)
-_DELIVERY_KEYS = ("webhook_id", "event_id", "event_type", "idempotency_key", "ordering_key",
+_DELIVERY_KEYS = ("target", "webhook_id", "event_id", "event_type", "idempotency_key", "ordering_key",
                   "payload", "state", "attempts", "next_attempt_at", "created_at")
 _INSERT_ONE_DELIVERY = DriverStatement(_INSERT_DELIVERIES, _DELIVERY_KEYS)
 TELL_SUBMITTER = {"resolved": "resolved", "rejected": "rejected"}
+# The message a channel (a work group) gets for an event (messages.py).
+CHANNEL_KINDS = {"submission.created": "new_item", "submission.state_changed": "changed",
+                 "submission.dispatched": "dispatched", "notice.published": "notice",
+                 "meeting.scheduled": "meeting"}
 
 
 def on_event(session, event: dict) -> None:
     data = event_data(event)
     _queue_webhooks(session, event, data)
+    _queue_channels(session, event, data)
     _notify_people(session, event, data)
 
 
@@ -85,7 +90,7 @@ def _queue_webhooks(session, event: dict, data: dict) -> None:
     body = json.dumps({"type": event["type"], "timestamp": isoformat(event["at"]), "data": data},
                       ensure_ascii=False, separators=(",", ":"))
     ordering = f"submission:{data['submission_id']}" if data.get("submission_id") else None
-    rows = [{"webhook_id": hook_id, "event_id": event["id"], "event_type": event["type"],
+    rows = [{"target": f"webhook:{hook_id}", "webhook_id": hook_id, "event_id": event["id"], "event_type": event["type"],
              "idempotency_key": f"{event['id']}.{hook_id}", "ordering_key": ordering,
              "payload": body, "state": PENDING, "attempts": 0, "next_attempt_at": event["at"],
              "created_at": event["at"]} for hook_id in hooks]
@@ -93,6 +98,43 @@ def _queue_webhooks(session, event: dict, data: dict) -> None:
         _INSERT_ONE_DELIVERY.execute(session.connection(), rows[0])
     else:
         session.connection().execute(_INSERT_DELIVERIES, rows)
+
+
+def _channels(session) -> list[tuple[int, str, tuple]]:
+    """The active channels (id, node path, event types), through the reference cache."""
+    return cached(("channels",), lambda: [
+        (channel_id, path, tuple(types)) for channel_id, path, types in session.execute(
+            select(Channel.id, Channel.node_path, Channel.events).where(Channel.active.is_(True)))])
+
+
+def _subject_path(event: dict) -> str | None:
+    subject = event.get("submission") or event.get("notice") or event.get("meeting")
+    if subject is None:
+        return None
+    return getattr(subject, "node_path", None) or subject.node.path
+
+
+def _queue_channels(session, event: dict, data: dict) -> None:
+    """One message to each channel of the subject's node or a node above it."""
+    path = _subject_path(event)
+    found = [channel_id for channel_id, channel_path, types in _channels(session)
+             if path and path.startswith(channel_path) and (event["type"] in types or "*" in types)]
+    if not found:
+        return
+    kind = CHANNEL_KINDS.get(event["type"], "event")
+    params = _params(event, data)
+    body = json.dumps({"kind": kind, "type": event["type"], "params": params},
+                      ensure_ascii=False, separators=(",", ":"))
+    ordering = f"submission:{data['submission_id']}" if data.get("submission_id") else None
+    session.connection().execute(_INSERT_DELIVERIES, [
+        {"target": f"channel:{channel_id}", "channel_id": channel_id, "event_id": event["id"],
+         "event_type": event["type"], "idempotency_key": f"{event['id']}.c{channel_id}",
+         "ordering_key": ordering, "payload": body, "state": PENDING, "attempts": 0,
+         "next_attempt_at": event["at"], "created_at": event["at"]} for channel_id in found])
+
+
+def channels_changed(session) -> None:
+    webhooks_changed(session)
 
 
 def _notify_people(session, event: dict, data: dict) -> None:

@@ -19,6 +19,13 @@ MESSAGES = {
     "rejected": {"zh": "您的来信（查询码 {tracking_code}）未予受理，请查看答复。",
                  "en": "Your letter (tracking code {tracking_code}) was not accepted; "
                        "see the reply."},
+    "changed": {"zh": "{grid_name}的{form_title}（查询码 {tracking_code}）：{state_label}。",
+                "en": "{form_title} at {grid_name} (tracking code {tracking_code}): "
+                      "{state_label}."},
+    "notice": {"zh": "{grid_name}发布通知：{title}", "en": "Notice for {grid_name}: {title}"},
+    "meeting": {"zh": "{grid_name}联席会议：{title}，{starts_at}，地点：{place}。",
+                "en": "Joint meeting of {grid_name}: {title}, {starts_at}, at {place}."},
+    "event": {"zh": "{grid_name}：{form_title}{title}", "en": "{grid_name}: {form_title}{title}"},
     "promoted": {"zh": "您已从候补转为正式认领：{grid_name}的岗位。",
                  "en": "You moved from the waiting list to a place on the post at {grid_name}."},
 }

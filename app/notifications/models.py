@@ -5,6 +5,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import system_now
+from app.core.paths import PathString
 from app.extensions import db
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
@@ -25,18 +26,39 @@ class Webhook(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=system_now)
 
 
+class Channel(db.Model):
+    """A work group or mailbox of a grid node, as an apprise URL (a WeCom or DingTalk group
+    robot, e-mail, an SMS gateway): told of the events under that node."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_node_id: Mapped[int] = mapped_column(ForeignKey("grid_nodes.id"))
+    node_path: Mapped[str] = mapped_column(PathString)
+    url: Mapped[str] = mapped_column(String(2000))   # holds the robot's key: never serialised
+    events: Mapped[list] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+
+    __table_args__ = (Index("ix_channels_node", "grid_node_id"),)
+
+
 class Delivery(db.Model):
     """The transactional outbox: one intended delivery, written in its cause's transaction.
 
     `idempotency_key` (the Standard Webhooks `webhook-id`) is unique: a delivery is stored
     once and a receiver that saw it already can tell. `ordering_key` (the submission) keeps
-    the events of one subject in order per endpoint: a later one waits while an earlier one
+    the events of one subject in order per target: a later one waits while an earlier one
     is still pending. `locked_until` is the lease of the worker carrying it out."""
 
     __tablename__ = "deliveries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(40))   # "webhook:<id>" or "channel:<id>"
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(String(40))
     event_type: Mapped[str] = mapped_column(String(60))
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
@@ -55,7 +77,8 @@ class Delivery(db.Model):
     __table_args__ = (
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_webhook", "webhook_id", "id"),
-        Index("ix_deliveries_order", "webhook_id", "ordering_key", "state", "id"),
+        Index("ix_deliveries_channel", "channel_id", "id"),
+        Index("ix_deliveries_order", "target", "ordering_key", "state", "id"),
     )
 
 

@@ -9,9 +9,11 @@ from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.core.security import require_user
 from app.extensions import db
-from app.notifications import messages, webhooks
-from app.notifications.fanout import webhooks_changed
-from app.notifications.models import FAILED, PENDING, Delivery, Notification, Webhook
+from app.core.scope import scope_for
+from app.grid.services import node_by_code
+from app.notifications import channels, messages, webhooks
+from app.notifications.fanout import channels_changed, webhooks_changed
+from app.notifications.models import FAILED, PENDING, Channel, Delivery, Notification, Webhook
 
 EVENT_TYPES = (
     "submission.created", "submission.state_changed", "submission.dispatched",
@@ -188,3 +190,61 @@ def retry_delivery(webhook_id, delivery_id):
     delivery.state, delivery.attempts = PENDING, 0
     delivery.next_attempt_at, delivery.locked_until = utcnow(), None
     return jsonify(serialize_delivery(delivery))
+
+
+def serialize_channel(channel: Channel, grid_code: str) -> dict:
+    return {"id": channel.id, "grid_code": grid_code, "url": channels.shown(channel.url),
+            "events": channel.events, "description": channel.description,
+            "active": channel.active, "created_at": isoformat(channel.created_at)}
+
+
+def _channel_node(code: str):
+    """The node, for its committee or branch (or an admin): 404 outside the caller's grid,
+    403 for a captain or member of it."""
+    user = require_user()
+    node = node_by_code(code)
+    scope = scope_for(user)
+    admin = user.has_role("admin")
+    if node is None or not (admin or scope.covers_path(node.path)):
+        raise ApiError(404)
+    if not (admin or scope.manages(node.path)):
+        raise ApiError(403, _("Only the branch or committee of this node may set its channels."))
+    return user, node
+
+
+@blp.route("/grid/<code>/channels", methods=["POST"])
+def create_channel(code):
+    """Tell a work group or mailbox of this node about its events (an apprise URL)."""
+    user, node = _channel_node(code)
+    body = _body()
+    fields = {}
+    try:
+        url = channels.check_channel_url(body.get("url"))
+    except webhooks.OutboundRefused as exc:
+        fields["url"] = [str(exc)]
+    events = body.get("events")
+    if not isinstance(events, list) or not events or any(
+            e not in EVENT_TYPES and e != "*" for e in events):
+        fields["events"] = [_("Choose event types from: %(types)s.",
+                              types=", ".join(EVENT_TYPES))]
+    description = body.get("description") or ""
+    if not isinstance(description, str) or len(description) > 500:
+        fields["description"] = [_("At most 500 characters.")]
+    if fields:
+        raise ApiError(422, fields=fields)
+    channel = Channel(grid_node_id=node.id, node_path=node.path, url=url,
+                      events=list(dict.fromkeys(events)), description=description.strip(),
+                      active=True, created_by_id=user.id, created_at=utcnow())
+    db.session.add(channel)
+    db.session.flush()
+    channels_changed(db.session)
+    return jsonify(serialize_channel(channel, node.code)), 201
+
+
+@blp.route("/grid/<code>/channels", methods=["GET"])
+def list_channels(code):
+    """This node's channels, their keys hidden."""
+    _user, node = _channel_node(code)
+    rows = db.session.execute(select(Channel).where(Channel.grid_node_id == node.id)
+                              .order_by(Channel.id)).scalars()
+    return jsonify({"items": [serialize_channel(c, node.code) for c in rows]})

@@ -10,6 +10,7 @@ transaction, and every answer is committed as soon as it is known.
 Retries: the first within 5 s, then each four times as long (20 s, 80 s, … up to 6 h), and
 after MAX_ATTEMPTS attempts the delivery is `failed` (staff can queue it again).
 """
+import json
 import threading
 from datetime import datetime, timedelta
 
@@ -21,8 +22,8 @@ from sqlalchemy.orm import aliased
 
 from app.core.clock import parse_iso, utcnow
 from app.extensions import db
-from app.notifications import webhooks
-from app.notifications.models import DELIVERED, FAILED, PENDING, Delivery, Webhook
+from app.notifications import channels, messages, webhooks
+from app.notifications.models import DELIVERED, FAILED, PENDING, Channel, Delivery, Webhook
 
 BATCH = 20
 MAX_ATTEMPTS = 8
@@ -39,7 +40,7 @@ def retry_delay(attempts: int) -> timedelta:
 def _due(now: datetime, limit: int):
     earlier = aliased(Delivery)
     waiting_on_earlier = exists().where(
-        earlier.webhook_id == Delivery.webhook_id, earlier.ordering_key == Delivery.ordering_key,
+        earlier.target == Delivery.target, earlier.ordering_key == Delivery.ordering_key,
         earlier.state == PENDING, earlier.id < Delivery.id)
     return (select(Delivery.id)
             .where(Delivery.state == PENDING, Delivery.next_attempt_at <= now,
@@ -76,20 +77,32 @@ def claim(now: datetime, limit: int = BATCH) -> list[int]:
 def deliver(delivery_id: int) -> str:
     """Send one claimed delivery and record the answer. Returns its new state."""
     session = db.session
-    row = session.execute(
-        select(Delivery.idempotency_key, Delivery.payload, Delivery.attempts, Webhook.url,
-               Webhook.secret, Webhook.active)
-        .join(Webhook, Webhook.id == Delivery.webhook_id)
-        .where(Delivery.id == delivery_id)).one_or_none()
-    session.commit()   # no transaction stays open while the request is out
-    if row is None:
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        session.commit()
         return FAILED
-    key, payload, attempts, url, secret, active = row
-    if active:
-        status, error = webhooks.post(url, secret, key, payload)
+    attempts, key, payload = delivery.attempts, delivery.idempotency_key, delivery.payload
+    send = None   # plain values only: the objects expire at the commit below
+    if delivery.webhook_id is not None:
+        hook = session.get(Webhook, delivery.webhook_id)
+        if hook.active:
+            url, secret = hook.url, hook.secret
+            send = lambda: webhooks.post(url, secret, key, payload)   # noqa: E731
     else:
-        status, error = None, "endpoint disabled"
+        channel = session.get(Channel, delivery.channel_id)
+        if channel.active:
+            url = channel.url
+            send = lambda: _send_to_channel(url, payload)   # noqa: E731
+    session.commit()   # no transaction stays open while the request is out
+    status, error = send() if send is not None else (None, "target disabled")
     return record(delivery_id, attempts + 1, status, error)
+
+
+def _send_to_channel(url: str, payload: str) -> tuple[int | None, str | None]:
+    """A channel's message, in zh-CN (work groups read Chinese)."""
+    body = json.loads(payload)
+    text = messages.render(body["kind"], body["params"], "zh")
+    return channels.send(url, "同心", text)
 
 
 def record(delivery_id: int, attempts: int, status: int | None, error: str | None) -> str:

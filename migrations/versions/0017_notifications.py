@@ -1,4 +1,4 @@
-"""Webhook endpoints, the delivery outbox and in-app notifications
+"""Webhook endpoints, grid channels, the delivery outbox and in-app notifications
 
 Revision ID: 0017
 Revises: 0015
@@ -31,9 +31,28 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
+        "channels",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("grid_node_id", sa.Integer(), nullable=False),
+        sa.Column("node_path", sa.String(length=255).with_variant(
+            sa.String(length=255, collation="C"), "postgresql"), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("description", sa.String(length=500), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["grid_node_id"], ["grid_nodes.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_channels_node", "channels", ["grid_node_id"])
+    op.create_table(
         "deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("webhook_id", sa.Integer(), nullable=False),
+        sa.Column("target", sa.String(length=40), nullable=False),
+        sa.Column("webhook_id", sa.Integer(), nullable=True),
+        sa.Column("channel_id", sa.Integer(), nullable=True),
         sa.Column("event_id", sa.String(length=40), nullable=False),
         sa.Column("event_type", sa.String(length=60), nullable=False),
         sa.Column("idempotency_key", sa.String(length=100), nullable=False),
@@ -49,13 +68,15 @@ def upgrade():
         sa.Column("delivered_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["webhook_id"], ["webhooks.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["channel_id"], ["channels.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("idempotency_key"),
     )
     op.create_index("ix_deliveries_due", "deliveries", ["state", "next_attempt_at"])
     op.create_index("ix_deliveries_webhook", "deliveries", ["webhook_id", "id"])
+    op.create_index("ix_deliveries_channel", "deliveries", ["channel_id", "id"])
     op.create_index("ix_deliveries_order", "deliveries",
-                    ["webhook_id", "ordering_key", "state", "id"])
+                    ["target", "ordering_key", "state", "id"])
     op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -81,7 +102,10 @@ def downgrade():
     op.drop_index("ix_notifications_user", table_name="notifications")
     op.drop_table("notifications")
     op.drop_index("ix_deliveries_order", table_name="deliveries")
+    op.drop_index("ix_deliveries_channel", table_name="deliveries")
     op.drop_index("ix_deliveries_webhook", table_name="deliveries")
     op.drop_index("ix_deliveries_due", table_name="deliveries")
     op.drop_table("deliveries")
+    op.drop_index("ix_channels_node", table_name="channels")
+    op.drop_table("channels")
     op.drop_table("webhooks")
