@@ -46,7 +46,8 @@ def main(n: int = 1000) -> None:
         now = utcnow()
         body = '{"type":"submission.created","timestamp":"2026-12-02T00:00:00Z","data":{}}'
         db.session.execute(insert(Delivery), [
-            {"webhook_id": hook.id, "event_id": f"evt_{i}", "event_type": "submission.created",
+            {"target": f"webhook:{hook.id}", "webhook_id": hook.id, "event_id": f"evt_{i}",
+             "event_type": "submission.created",
              "idempotency_key": f"msg_{i}", "ordering_key": f"submission:{i}", "payload": body,
              "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
             for i in range(n)])

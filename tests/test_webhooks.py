@@ -270,7 +270,8 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(app, login, people,
         with app.app_context():
             now = app.config["CLOCK"]()
             db.session.execute(insert(Delivery), [
-                {"webhook_id": hook["id"], "event_id": f"evt_{i}", "event_type": "timer.fired",
+                {"target": f"webhook:{hook['id']}", "webhook_id": hook["id"],
+                 "event_id": f"evt_{i}", "event_type": "timer.fired",
                  "idempotency_key": f"msg_{i:03d}", "payload": json.dumps({"n": i}),
                  "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
                 for i in range(500)])

@@ -98,7 +98,5 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=system_now)
     read_at: Mapped[datetime | None]
 
-    __table_args__ = (
-        Index("ix_notifications_user", "user_id", "id"),
-        Index("uq_notifications_user_event", "user_id", "event_id", unique=True),
-    )
+    # One index: every row written costs its pages at each submission's commit.
+    __table_args__ = (Index("ix_notifications_user", "user_id", "id"),)

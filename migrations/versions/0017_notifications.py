@@ -93,12 +93,9 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_notifications_user", "notifications", ["user_id", "id"])
-    op.create_index("uq_notifications_user_event", "notifications", ["user_id", "event_id"],
-                    unique=True)
 
 
 def downgrade():
-    op.drop_index("uq_notifications_user_event", table_name="notifications")
     op.drop_index("ix_notifications_user", table_name="notifications")
     op.drop_table("notifications")
     op.drop_index("ix_deliveries_order", table_name="deliveries")
