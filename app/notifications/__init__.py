@@ -1,5 +1,5 @@
-"""Reaching people: domain events fanned out to webhooks (through an outbox) and in-app
-notifications. `init_app` subscribes it to the domain events of app.core.events."""
+"""Reaching people: domain events fanned out to webhooks and grid channels (through an
+outbox the worker sends) and to in-app notifications. `init_app` subscribes it to the domain events of app.core.events."""
 import os
 
 

@@ -1,4 +1,5 @@
-"""The one subscriber of the domain events: outbox rows for webhooks, in-app notifications.
+"""The one subscriber of the domain events: outbox rows for webhooks and grid channels,
+in-app notifications.
 
 It runs inside the emitting transaction (app.core.events) and only writes rows, with Core
 INSERTs (the lean submission path emits too, and must stay fast).
