@@ -22,10 +22,12 @@ setup: $(VENV)/.run-deps
 
 setup-dev: $(VENV)/.dev-deps
 
-## Serve the demo on http://127.0.0.1:5000 (SQLite under instance/).
+## Serve the demo on http://127.0.0.1:5000 (SQLite under instance/), with the outbox worker
+## in the background (stopped with the server).
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 ## Run every test (PostgreSQL tests: set TEST_DATABASE_URL; browser tests need Chromium).

@@ -157,3 +157,5 @@ def _register_blueprints(app: Flask, api) -> None:
         api.register_blueprint(blp)
     app.register_blueprint(web_bp)
     app.register_blueprint(console_bp)
+    from app import notifications
+    notifications.init_app(app, api)   # its routes, worker command and event subscriber

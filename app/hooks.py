@@ -16,6 +16,7 @@ from app.lists.models import Resource
 from app.lists.services import resource_for_dispatch
 from app.meetings.models import Meeting
 from app.notices.models import Notice
+from app.notifications.models import Channel
 from app.points.models import PointEntry
 from app.points.services import award_for_transition
 from app.submissions import versions, write
@@ -40,7 +41,8 @@ def register_hooks() -> None:
     register_lookup("resource", resource_for_dispatch)
 
     for column in (Submission.node_path, SubmissionEvent.node_path, Post.node_path,
-                   Resource.node_path, PointEntry.node_path, Notice.node_path, Meeting.node_path):
+                   Resource.node_path, PointEntry.node_path, Notice.node_path, Meeting.node_path,
+                   Channel.node_path):
         register_filed_under(column)
 
     register_post_loader(volunteering.posts_by_id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.accounts.models import ROLES, ApiToken, Org, RoleAssignment, User
 from app.core.clock import utcnow
 from app.core.security import hash_token
+from app.core.events import emit
 from app.extensions import db
 from app.grid.services import ImportError_, ancestor_at, node_by_code, read_csv_rows
 
@@ -129,6 +130,7 @@ def grant_role_for_transition(effect: dict, sub, event, actor, from_state: str) 
     user = db.session.execute(select(User).where(User.id == sub.submitter_id)).scalar_one()
     node = ancestor_at(sub.node, effect.get("level") or "community") or sub.node
     grant_role(user, effect.get("role") or "member", node)
+    emit(db.session, "registration.approved", submission=sub)
 
 
 def import_users(text: str, echo=print) -> dict:

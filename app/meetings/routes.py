@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
+from app.core.events import emit
 from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
@@ -77,6 +78,7 @@ def schedule(args):
     meeting.node = node
     db.session.add(meeting)
     db.session.flush()
+    emit(db.session, "meeting.scheduled", meeting=meeting, actor=user)
     return jsonify(serialize(meeting)), 201
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from app.core.paths import under
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
+from app.core.events import emit
 from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db, limiter
@@ -67,6 +68,7 @@ def publish(args):
     notice.node = node
     db.session.add(notice)
     db.session.flush()
+    emit(db.session, "notice.published", notice=notice, actor=user)
     return jsonify(serialize(notice)), 201
 
 

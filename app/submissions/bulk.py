@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.core.database import DriverStatement
+from app.core.events import emit_each
 from app.extensions import db
 from app.submissions.events import first_event_row
 from app.submissions.models import Submission, SubmissionEvent
@@ -90,7 +91,9 @@ def insert_rows(subs: list[Submission], actor, savepoint: bool = True) -> list[S
         if not savepoint:
             db.session.rollback()
         return []
-    return [sub for sub in subs if sub.uuid in ids]
+    stored = [sub for sub in subs if sub.uuid in ids]
+    emit_each(db.session, "submission.created", stored, actor=actor)
+    return stored
 
 
 def _insert(subs: list[Submission], actor) -> dict[str, int]:

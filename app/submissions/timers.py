@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.core.errors import ApiError
+from app.core.events import emit
 from app.extensions import db
 from app.forms.models import FormVersion
 from app.submissions.models import Submission
@@ -39,6 +40,7 @@ def run_tick(now: datetime) -> dict:
                 apply_transition(sub, timer["action"], None, system=True,
                                  expected_state=timer["state"],
                                  comment=f"auto: {timer['after']} in {timer['state']}")
+                emit(db.session, "timer.fired", submission=sub, timer=timer)
             db.session.commit()
             applied += 1
         except ApiError:

@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.core.clock import utcnow
 from app.core.errors import ApiError
 from app.core.ids import as_id
+from app.core.events import emit
 from app.extensions import db
 from app.submissions.events import event_row
 from app.submissions.models import Submission, SubmissionEvent
@@ -59,6 +60,9 @@ def apply_transition(sub: Submission, action: str, actor=None, *, comment=None, 
     for listener in hooks.listeners():
         listener(sub, event, transition, actor)
     _run_effects(transition, sub, event, actor, from_state)
+    emit(db.session, "submission.state_changed", submission=sub, change=event, actor=actor)
+    if inputs.org is not None:
+        emit(db.session, "submission.dispatched", submission=sub, change=event, actor=actor)
     return event
 
 

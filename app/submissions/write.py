@@ -25,6 +25,7 @@ from app.core.clock import utcnow
 from app.core.errors import ApiError, flatten_messages
 from app.core.refcache import snapshot
 from app.grid.scope import scope_for
+from app.core.events import emit
 from app.extensions import db
 from app.forms import services as forms
 from app.grid.services import node_by_code
@@ -308,6 +309,9 @@ def _store_orm(prepared: Prepared, caller) -> Stored:
         features.posts.note_fullness(prepared.post.id)
     record_event(sub, "submit", None, sub.state, caller, None, from_tier=None)
     _attach_uploads(prepared.uploads, sub)
+    emit(db.session, "submission.created", submission=sub, actor=caller)
+    if prepared.post is not None:
+        emit(db.session, "claim.created", submission=sub, actor=caller)
     return Stored(sub, True)
 
 

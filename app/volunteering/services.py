@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 
 from app.core.clock import utcnow
 from app.core.errors import ApiError
+from app.core.events import emit
 from app.extensions import db
 from app.submissions.models import Submission
 from app.submissions.transitions import apply_transition
@@ -116,6 +117,7 @@ def claim_key(post_id: int, user_id: int) -> str:
 
 def release_place(effect: dict, sub: Submission, event, actor, from_state: str) -> None:
     """Effect of `cancel`: free the claim, and the place if it held one; promote the next."""
+    emit(db.session, "claim.cancelled", submission=sub)
     sub.claim_key = None
     if from_state not in place_states(sub.version.workflow) or sub.post_id is None:
         db.session.flush()
@@ -144,6 +146,7 @@ def promote_waitlisted(post_id: int) -> int:
         if not take_place(post):
             break
         apply_transition(nxt, "promote", system=True)
+        emit(db.session, "claim.promoted", submission=nxt)
         promoted += 1
     return promoted
 
