@@ -1,6 +1,8 @@
 """Tongxin (同心): low-code forms and workflows for the three-tier community grid."""
 import os
 
+__version__ = "2.0.0"
+
 from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
@@ -132,6 +134,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.sync.routes import blp as sync_blp
     from app.uploads.routes import blp as uploads_blp
     from app.volunteering.routes import blp as posts_blp
+    from app.core.meta import blp as meta_blp
     from app.console.routes import bp as console_bp
     from app.web.routes import bp as web_bp
     from app.submissions import export, public  # noqa: F401  (more routes on that blueprint)
@@ -139,7 +142,7 @@ def _register_blueprints(app: Flask, api) -> None:
 
     for blp in (auth_blp, grid_blp, forms_blp, submissions_blp, sync_blp, uploads_blp,
                 posts_blp, lists_blp, points_blp, stats_blp, audit_blp, users_blp,
-                notices_blp, meetings_blp):
+                notices_blp, meetings_blp, meta_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web_bp)
     app.register_blueprint(console_bp)

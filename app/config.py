@@ -39,6 +39,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "JSON_SORT_KEYS": False,
+        "TIMEZONE": env.get("TONGXIN_TIMEZONE", "Asia/Shanghai").strip(),
     }
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith(("postgres://", "postgresql://")):
@@ -58,6 +59,11 @@ def validate_config(cfg: dict) -> None:
         raise ConfigError("SECRET_KEY must be set to a secret value in production")
     if len(cfg.get("SECRET_KEY") or "") < 16:
         raise ConfigError("SECRET_KEY must be at least 16 characters long")
+    from app.core.timezone import load_zone
+    try:
+        load_zone(cfg.get("TIMEZONE") or "Asia/Shanghai")
+    except ValueError as exc:
+        raise ConfigError(f"TONGXIN_TIMEZONE: {exc}") from None
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if not uri.startswith(("sqlite:", "postgresql")):
         raise ConfigError(f"Unsupported DATABASE_URL scheme: {uri.split(':', 1)[0]}")

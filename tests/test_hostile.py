@@ -121,7 +121,8 @@ def test_every_route_keeps_foreign_data_out_of_reach(app, login, anon, people, w
     assert api.get("/api/v1/auth/me").status_code == 200  # the walk really ran signed in
     after = login("captain").get(f"/api/v1/submissions/{letter['id']}").get_json()
     assert after["state"] == "at_captain" and len(after["history"]) == 1
-    assert json.dumps(after).count(MARKER) == 1
+    # `display` repeats the fields in words (issue 21): count the stored data once.
+    assert json.dumps({k: v for k, v in after.items() if k != "display"}).count(MARKER) == 1
 
 
 def test_nul_characters_are_refused_not_500(captain_api):

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from app.core.paths import under
 from app.accounts import services as accounts
-from app.core.clock import parse_iso, utcnow
+from app.core.clock import utcnow
+from app.core.timezone import parse_local as parse_iso  # typed times are community time
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.core.scope import scope_for

@@ -10,7 +10,8 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from app.accounts import services as accounts
-from app.core.clock import parse_iso, utcnow
+from app.core.clock import utcnow
+from app.core.timezone import local_today, parse_local
 from app.core.scope import scope_for
 from app.core.security import csrf_token
 from app.extensions import db, limiter
@@ -95,11 +96,11 @@ def _my_nodes():
 
 
 def _period():
-    today = utcnow().date()
+    today = local_today(utcnow())
     start = request.args.get("from") or (today.replace(day=1)).isoformat()
     end = request.args.get("to") or (today + timedelta(days=1)).isoformat()
     try:
-        return start, end, parse_iso(start + "T00:00:00"), parse_iso(end + "T00:00:00")
+        return start, end, parse_local(start), parse_local(end)
     except ValueError:
         abort(400, _("Not a valid date and time."))
 

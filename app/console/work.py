@@ -7,7 +7,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.core.paths import under
-from app.core.clock import parse_iso, utcnow
+from app.core.clock import utcnow
+from app.core.timezone import parse_local
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.extensions import db
@@ -36,7 +37,7 @@ def submission_list():
     for key, newer in (("from", True), ("to", False)):
         if args.get(key):
             try:
-                when = parse_iso(args[key] + "T00:00:00")
+                when = parse_local(args[key])
             except ValueError:
                 abort(400, _("Not a valid date and time."))
             query = query.where(Submission.created_at >= when if newer else Submission.created_at < when)

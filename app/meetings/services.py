@@ -85,5 +85,7 @@ def record_meeting(meeting, actor, attendance, notes, decisions) -> list[dict]:
 
 
 def quarter_start(now):
-    month = (now.month - 1) // 3 * 3 + 1
-    return now.replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
+    """The start of the community's current quarter (local midnight), as naive UTC."""
+    from app.core.timezone import local_midnight, local_today
+    today = local_today(now)
+    return local_midnight(today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1))

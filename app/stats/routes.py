@@ -3,7 +3,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
-from app.core.clock import parse_iso
+from app.core.timezone import parse_local
 from app.core.errors import ApiError
 from app.core.scope import scope_for
 from app.core.security import require_user
@@ -23,7 +23,7 @@ def _period():
             out.append(None)
             continue
         try:
-            out.append(parse_iso(raw if "T" in raw else raw + "T00:00:00"))
+            out.append(parse_local(raw))  # a bare date: its local midnight
         except ValueError:
             raise ApiError(422, fields={key: [_("Not a valid date and time.")]}) from None
     return out

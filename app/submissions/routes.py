@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.core.paths import under, unindexed
 from app.core.clock import isoformat, parse_iso
+from app.core.timezone import parse_local
 from app.core.database import end_write_phase, write_phase
 from app.core.errors import ApiError
 from app.core.ids import as_id
@@ -16,7 +17,7 @@ from app.core.security import optional_user, require_user
 from app.extensions import db, limiter
 from app.forms.services import form_by_slug
 from app.grid.services import node_by_code
-from app.submissions import bulk, services
+from app.submissions import bulk, display, services
 from app.submissions.models import Submission
 from app.submissions.schemas import SubmissionCreateSchema, TransitionSchema
 from app.workflow.engine import apply_transition
@@ -56,6 +57,7 @@ def create():
     else:
         sub, created = services.create_submission(payload, user)
         body = services.serialize(sub, user, detail=True)
+    body |= display.detail_words(sub, body)   # as GET answers it
     body["tracking_code"] = sub.tracking_code  # what the submitter follows at /app/t/<code>
     return jsonify(body), (201 if created else 200)
 
@@ -111,7 +113,7 @@ def _filtered(user, query, residual: bool = False):
     for key, op in (("from", ">="), ("to", "<")):
         if args.get(key):
             try:
-                when = parse_iso(args[key])
+                when = parse_local(args[key])   # a date or naive time: community time
             except ValueError:
                 raise ApiError(422, fields={key: [_("Not a valid date and time.")]}) from None
             created = wide(Submission.created_at)
@@ -153,11 +155,13 @@ def list_submissions():
 
 
 @blp.route("/submissions/<ident>", methods=["GET"])
+@blp.doc(**display.DETAIL_DOC)
 def get_submission(ident):
     """One submission with its history and the actions the caller may take."""
     user = require_user()
     sub = services.get_visible_or_404(user, ident)
     body = services.serialize(sub, user, detail=True)
+    body |= display.detail_words(sub, body)
     sensitive = [f for f in services.forms.sensitive_fields(sub.version) if sub.data.get(f)]
     if sensitive and sub.submitter_id != user.id:
         from app.audit.services import record
@@ -176,7 +180,8 @@ def transition(args, ident):
                      expected_state=args.get("expected_state"),
                      duplicate_of=args.get("duplicate_of"), grid_code=args.get("grid_code"),
                      public_reply=args.get("public_reply", False))
-    return jsonify(services.serialize(sub, user, detail=True))
+    body = services.serialize(sub, user, detail=True)
+    return jsonify(body | display.detail_words(sub, body))
 
 
 # The inbox: a role high in the grid (is_wide, app/core/scope.py) walks the

@@ -1,7 +1,7 @@
 """Submission request bodies."""
 from marshmallow import Schema, fields, validate
 
-from app.core.clock import parse_iso
+from app.core.timezone import parse_local
 
 
 class IsoDateTime(fields.Field):
@@ -11,7 +11,7 @@ class IsoDateTime(fields.Field):
         if not isinstance(value, str):
             raise self.make_error("invalid")
         try:
-            return parse_iso(value)
+            return parse_local(value)  # a naive time is the community's wall time
         except ValueError:
             raise self.make_error("invalid") from None
 

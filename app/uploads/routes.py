@@ -11,6 +11,7 @@ from app.submissions.models import Submission
 from app.uploads.models import Upload
 from app.uploads.services import store_image
 from app.uploads.storage import get_storage
+from app.uploads.thumbs import thumbnail
 
 blp = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads", description="Photos")
 
@@ -40,8 +41,12 @@ def upload():
 
 
 @blp.route("/<upload_id>", methods=["GET"])
+@blp.doc(parameters=[{"name": "size", "in": "query", "required": False,
+                      "schema": {"type": "string", "enum": ["thumb"]},
+                      "description": "`thumb`: a JPEG at most 320 px wide or high"}])
 def download(upload_id):
-    """The image, for its uploader or anyone who may see the submission holding it."""
+    """The image (or `?size=thumb` its thumbnail), for its uploader or anyone who may see the
+    submission holding it; 404 for everyone else."""
     user = optional_user()
     item = db.session.get(Upload, upload_id[:36])
     if item is None or user is None:
@@ -55,5 +60,14 @@ def download(upload_id):
     data = get_storage().load(item.id)
     if data is None:
         raise ApiError(404)
-    return Response(data, mimetype=item.content_type,
-                    headers={"Cache-Control": "private, max-age=86400"})
+    mimetype = item.content_type
+    if request.args.get("size") == "thumb":
+        data, mimetype = thumbnail(item.id, data), "image/jpeg"
+        if data is None:
+            raise ApiError(404)
+    # Private: a shared cache must never keep a photo that only some people may see.
+    response = Response(data, mimetype=mimetype,
+                        headers={"Cache-Control": "private, max-age=86400",
+                                 "Vary": "Authorization, Cookie"})
+    response.set_etag(item.sha256[:32] + ("-thumb" if mimetype != item.content_type else ""))
+    return response.make_conditional(request)

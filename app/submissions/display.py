@@ -1,0 +1,200 @@
+"""A submission in words: its fields by the labels of its own form version, its history as
+sentences in community time. Used by the detail route, the console and the exports."""
+from marshmallow import Schema, fields
+from sqlalchemy import select
+
+from app.core.clock import parse_iso
+from app.core.i18n import pick
+from app.core.words import (NOUNS, RESIDENT, SYSTEM, action_label, format_stamp, format_time,
+                            format_timer_after, format_value, locale, yes_no)
+from app.extensions import db
+
+
+class References:
+    """Posts and grid nodes that field values point at, loaded once for a page or an export."""
+
+    def __init__(self):
+        self.posts: dict[int, object] = {}
+        self.nodes: dict[str, str] = {}
+
+    def load(self, versions_and_data) -> "References":
+        from app.grid.models import GridNode
+        from app.volunteering.models import Post
+
+        post_ids, codes = set(), set()
+        for version, data in versions_and_data:
+            for field in version.definition["fields"]:
+                value = (data or {}).get(field["name"])
+                if field["type"] == "post" and isinstance(value, int):
+                    post_ids.add(value)
+                elif field["type"] == "grid" and isinstance(value, str):
+                    codes.add(value)
+        post_ids -= set(self.posts)
+        if post_ids:
+            for post in db.session.execute(select(Post).where(Post.id.in_(post_ids))).scalars():
+                self.posts[post.id] = post
+        codes -= set(self.nodes)
+        if codes:
+            self.nodes.update(db.session.execute(
+                select(GridNode.code, GridNode.name).where(GridNode.code.in_(codes))).all())
+        return self
+
+
+def post_text(post, lang: str | None = None) -> str:
+    """`楼道清扫（3月10日 09:00）`: a post by its title and its start in community time."""
+    when = format_time(post.starts_at, lang)
+    return f"{post.title}（{when}）" if (lang or locale()) != "en" else f"{post.title} ({when})"
+
+
+def field_text(field: dict, value, lang: str | None = None, refs: References | None = None) -> str:
+    """One field's value in words, by this field's own definition (its version's labels)."""
+    lang = lang or locale()
+    kind = field.get("type")
+    if value is None or value == "" or value == []:
+        return ""
+    if kind in ("select", "multiselect"):
+        labels = {c["value"]: pick(c.get("label"), lang) for c in field.get("choices") or []}
+        values = value if isinstance(value, list) else [value]
+        return "、".join(labels.get(v, str(v)) for v in values)
+    if kind in ("boolean", "consent"):
+        return yes_no(value, lang)
+    if kind == "photo":
+        count = len(value) if isinstance(value, list) else 1
+        return f"{count} 张照片" if lang != "en" else f"{count} photo{'s' * (count != 1)}"
+    if kind == "post" and refs is not None and value in refs.posts:
+        return post_text(refs.posts[value], lang)
+    if kind == "grid" and refs is not None:
+        return refs.nodes.get(value, str(value))
+    if kind == "datetime" and isinstance(value, str):
+        try:
+            return format_stamp(parse_iso(value))
+        except ValueError:
+            return value
+    if kind == "geopoint" and isinstance(value, dict):
+        return f"{value.get('lat')}, {value.get('lon')}"
+    if kind == "repeat" and isinstance(value, list):
+        return f"{len(value)} 项" if lang != "en" else f"{len(value)} entries"
+    return format_value(value, lang)
+
+
+def display_fields(version, data: dict, lang: str | None = None,
+                   refs: References | None = None) -> list[dict]:
+    """`[{name, label, value, text}]` in the version's field order, for the fields it holds."""
+    out = []
+    for field in version.definition["fields"]:
+        if field["name"] not in (data or {}):
+            continue
+        value = data[field["name"]]
+        item = {"name": field["name"], "type": field["type"], "label": field.get("label"),
+                "value": value, "text": field_text(field, value, lang, refs)}
+        if field["type"] == "photo" and isinstance(value, list):
+            item["photos"] = [{"id": i, "url": f"/api/v1/uploads/{i}",
+                               "thumb_url": f"/api/v1/uploads/{i}?size=thumb"} for i in value]
+        out.append(item)
+    return out
+
+
+def _timer_after(workflow: dict, state: str | None, action: str) -> str | None:
+    for timer in workflow.get("timers") or []:
+        if timer.get("state") == state and timer.get("action") == action:
+            return timer.get("after")
+    return None
+
+
+def history_text(item: dict, workflow: dict, kind: str | None, form_title: str = "",
+                 lang: str | None = None) -> str:
+    """One sentence: `12月2日 12:14 党员楼长 李杏珊 提交了来信`, `… 上报支部：已联系物业`,
+    `… 超过 48 小时未处理，自动上报支部`."""
+    lang = lang or locale()
+    en = lang == "en"
+    at = item.get("at")
+    when = format_time(parse_iso(at) if isinstance(at, str) else at, lang) if at else ""
+    action = item.get("action")
+    label = action_label(workflow, action, item.get("from_state"), lang)
+    comment = item.get("comment")
+    if item.get("system"):
+        after = _timer_after(workflow, item.get("from_state"), action)
+        if after:
+            body = (f"Not handled within {format_timer_after(after, lang)}: {label} (automatic)" if en
+                    else f"超过 {format_timer_after(after, lang)}未处理，自动{label}")
+        else:
+            body = f"{pick(SYSTEM, lang)}: {label}" if en else f"系统自动{label}"
+        return f"{when} {body}".strip()
+    actor = item.get("actor_name") or pick(RESIDENT, lang)
+    if actor == "system":
+        actor = pick(SYSTEM, lang)
+    if action == "submit":
+        noun = NOUNS.get(kind)
+        what = pick(noun, lang) if noun else (f"「{form_title}」" if not en else form_title)
+        sentence = f"{actor} submitted {what}" if en else f"{actor} 提交了{what}"
+    else:
+        sentence = f"{actor}: {label}" if en else f"{actor} {label}"
+    if comment:
+        sentence += f" — {comment}" if en else f"：{comment}"
+    return f"{when} {sentence}".strip()
+
+
+def with_history_text(sub, history: list[dict], lang: str | None = None) -> list[dict]:
+    """The history items, each with its sentence (`text`)."""
+    from app.core.words import form_title
+    workflow, kind = sub.version.workflow, sub.form.kind
+    lang = lang or locale()
+    title = "" if kind in NOUNS else form_title(sub.form, lang)
+    return [dict(item, text=history_text(item, workflow, kind, title, lang)) for item in history]
+
+
+def detail_words(sub, body: dict) -> dict:
+    """What GET /submissions/<id> adds to the serialised submission: `display`, history `text`.
+    Values are those of `body` (sensitive ones already masked for this caller)."""
+    data = body.get("data") or {}
+    lang = locale()
+    refs = References().load([(sub.version, data)])
+    out = {"display": display_fields(sub.version, data, lang, refs)}
+    if "history" in body:
+        out["history"] = with_history_text(sub, body["history"], lang)
+    return out
+
+
+class DisplayItemSchema(Schema):
+    """One field of a submission in words (for the OpenAPI document)."""
+    name = fields.String(metadata={"description": "The field's name in the form version"})
+    type = fields.String()
+    label = fields.Dict(metadata={"description": "The field's label `{zh, en}` in the "
+                                                 "submission's own form version"})
+    value = fields.Raw(metadata={"description": "The raw value, as in `data`"})
+    text = fields.String(metadata={"description": "The value in words, in the request's "
+                                                  "language (choice labels, 是/否, a post's title)"})
+    photos = fields.List(fields.Dict(), metadata={"description": "Photo fields: `{id, url, "
+                                                                 "thumb_url}` per upload"})
+
+
+class HistoryItemSchema(Schema):
+    action = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    actor = fields.String(allow_none=True, metadata={"description": "The username; `system` for timers"})
+    actor_name = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+    at = fields.String(metadata={"description": "ISO 8601 instant with an explicit offset"})
+    text = fields.String(metadata={"description": "One sentence in the request's language, in "
+                                                  "community time, e.g. `12月2日 12:14 党员楼长 "
+                                                  "李杏珊 提交了来信`"})
+
+
+class SubmissionDetailSchema(Schema):
+    """GET /submissions/<id>: the submission, its history and the caller's actions."""
+    id = fields.Integer()
+    form = fields.String()
+    form_version = fields.Integer()
+    state = fields.String()
+    state_label = fields.String()
+    data = fields.Dict()
+    display = fields.List(fields.Nested(DisplayItemSchema), metadata={
+        "description": "The fields in the form version's order, with labels and words"})
+    history = fields.List(fields.Nested(HistoryItemSchema))
+    allowed_actions = fields.List(fields.String())
+
+
+DETAIL_DOC = {"responses": {"200": {
+    "description": "The submission with `display` and a `text` per history item",
+    "content": {"application/json": {"schema": SubmissionDetailSchema}}}}}
