@@ -32,9 +32,9 @@ const CATALOGUE = {
     yes: '是', no: '否', n_days: '{n} 天', n_hours: '{n} 小时', n_minutes: '{n} 分', n_photos: '{n} 张照片',
     system_actor: '系统', resident: '居民', photo: '照片', open_photo: '点按查看大图', close: '关闭',
     photo_offline: '照片需在有信号时查看一次，之后离线也能看。', waited: '已等待 {d}', since: '{time} 起',
-    claim_of: '{who} 认领「{post}」（{time}）', my_claims: '我的认领', starts: '开始时间', place: '地点',
+    claim_of: '{who} 认领「{post}」（{time}）', claim_of_post: '认领「{post}」（{time}）', my_claims: '我的认领', starts: '开始时间', place: '地点',
     points_reason: '{reason}：+{n}', submitted_on: '提交于 {time}', form: '表单', where: '所在网格', grid_of: '{level}：{name}',
-    post_missing: '志愿岗位', partner_unit: '共建单位：{name}', duplicate_of: '与 #{id} 重复', supporters: '{n} 人也遇到了', volunteer_person: '一位志愿者',
+    post_missing: '志愿岗位', partner_unit: '共建单位：{name}', duplicate_of: '与 #{id} 重复', supporters: '{n} 人也遇到了',
     loading: '加载中…', back: '返回', no_cache: '首次使用请在有信号时打开一次。', photo_added: '已添加 {n} 张照片',
   },
   en: {
@@ -69,9 +69,9 @@ const CATALOGUE = {
     yes: 'Yes', no: 'No', n_days: '{n} d', n_hours: '{n} h', n_minutes: '{n} min', n_photos: '{n} photo(s)',
     system_actor: 'System', resident: 'A resident', photo: 'Photo', open_photo: 'Tap to enlarge', close: 'Close',
     photo_offline: 'Open a photo once with signal; it then shows offline too.', waited: 'Waiting {d}', since: 'since {time}',
-    claim_of: '{who} claimed “{post}” ({time})', my_claims: 'My claims', starts: 'Starts', place: 'Place',
+    claim_of: '{who} claimed “{post}” ({time})', claim_of_post: 'Claim for “{post}” ({time})', my_claims: 'My claims', starts: 'Starts', place: 'Place',
     points_reason: '{reason}: +{n}', submitted_on: 'Submitted {time}', form: 'Form', where: 'Grid', grid_of: '{level}: {name}',
-    post_missing: 'Volunteer post', partner_unit: 'Partner: {name}', duplicate_of: 'Duplicate of #{id}', supporters: '{n} others too', volunteer_person: 'A volunteer',
+    post_missing: 'Volunteer post', partner_unit: 'Partner: {name}', duplicate_of: 'Duplicate of #{id}', supporters: '{n} others too',
     loading: 'Loading…', back: 'Back', no_cache: 'Open the app once with signal first.', photo_added: '{n} photo(s) added',
   },
 };

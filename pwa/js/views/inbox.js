@@ -14,8 +14,9 @@ function summary(item, posts, title) {
   const data = item.data || {};
   if (item.form === 'volunteer-signup' || item.post) {
     const post = (posts || []).find((p) => p.id === (item.post || data.post));
-    return t('claim_of', {
-      who: item.submitter_name || item.submitter_display || t('volunteer_person'),
+    const who = item.submitter_name || item.submitter_display;
+    return t(who ? 'claim_of' : 'claim_of_post', {
+      who,
       post: post ? post.title : (item.post_title || t('post_missing')),
       time: post ? dateTime(post.starts_at) : (item.post_starts_at ? dateTime(item.post_starts_at) : '') });
   }
