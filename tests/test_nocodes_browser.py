@@ -223,7 +223,7 @@ def _pwa_sign_in(page, base, username):
     expect(page.get_by_test_id("inbox-count")).to_be_visible()
 
 
-def _crawl(page, base, start, prefix, extra=(), limit=60, skip=()):
+def _crawl(page, base, start, prefix, extra=(), limit=60, skip=(), shoot=None):
     """Visit every same-origin link under `prefix` reachable from `start` (and `extra`)."""
     seen, pages = set(), []
     queue = deque([start, *extra])
@@ -238,6 +238,8 @@ def _crawl(page, base, start, prefix, extra=(), limit=60, skip=()):
             continue
         _settle(page)
         pages.append((path, page.inner_text("body")))
+        if shoot and path.count("/") <= 2:  # the top-level screens, for people to look at
+            shot(page, f"{shoot}-{path.strip('/').replace('/', '-') or 'home'}")
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
             target = urlparse(urljoin(base + path, href))
             if target.netloc == urlparse(base).netloc and target.path.startswith(prefix):
@@ -259,10 +261,10 @@ def test_pwa_screens_show_words_in_community_time(pw, browser, live_server, grid
         context = _phone(pw, browser)
         page = context.new_page()
         _pwa_sign_in(page, live_server, username)
-        shot(page, f"nocodes-home-{username}")
         items = [f"/app/item/{i}" for i in _visible_submissions(login(username))]
         pages = _crawl(page, live_server, "/app/", "/app/", extra=items,
-                       skip=("/app/sw.js", "/app/manifest", "/app/js/", "/app/css/"))
+                       skip=("/app/sw.js", "/app/manifest", "/app/js/", "/app/css/"),
+                       shoot=f"nocodes-{username}")
         visited[username] = [path for path, _text in pages]
         assert set(items) <= set(visited[username]), (username, visited[username])
         for path, text in pages:

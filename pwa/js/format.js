@@ -35,13 +35,14 @@ function vocabulary(kind, code) {
 export const roleLabel = (code) => vocabulary('roles', code);
 export const levelLabel = (code) => vocabulary('levels', code);
 export const formLabel = (slug) => vocabulary('forms', slug);
+export const actionLabel = (code) => vocabulary('actions', code);
 export function stateLabel(item) {
   if (!item) return '';
   if (typeof item === 'string') return vocabulary('states', item);
   return item.state_label || vocabulary('states', item.state);
 }
 
-export function yesNo(value) { return value ? t('yes') : t('no'); }
+export function yesNo(value) { return vocabulary('booleans', value ? 'true' : 'false') || (value ? t('yes') : t('no')); }
 
 const formatters = new Map();
 function formatter(kind) {

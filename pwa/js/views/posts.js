@@ -1,9 +1,10 @@
 // Volunteer posts: claim (a volunteer-signup submission through the outbox) and see the result.
 import { api } from '../api.js';
 import { h } from '../dom.js';
-import { dateOnly, dateTime, formLabel, stateLabel } from '../format.js';
+import { actionLabel, dateOnly, dateTime, formLabel, stateLabel } from '../format.js';
 import { t } from '../i18n.js';
 import { add, newId } from '../outbox.js';
+import { cacheSet } from '../db.js';
 import { cached, formDefinition, userKey } from '../state.js';
 
 export async function postsView(ctx) {
@@ -29,7 +30,36 @@ export async function postsView(ctx) {
         if (sub) status.textContent = `${post.title}（${dateTime(post.starts_at)}）：${stateLabel(sub)}`;
       }
     } }, t('claim'))));
-  return h('section', {}, h('h2', {}, t('posts')), status, h('ul', { class: 'list' }, list));
+  return h('section', {}, h('h2', {}, t('posts')), status, await myClaims(ctx, posts ? posts.items : []),
+    h('ul', { class: 'list' }, list));
+}
+
+// The person's own claims, each by its post's name and time and its state (kept for offline).
+async function myClaims(ctx, openPosts) {
+  const me = ctx.session.me || {};
+  let claims = await cached(ctx.session, 'claims');
+  if (navigator.onLine) {
+    try {
+      const res = await api('/submissions?form=volunteer-signup&limit=100');
+      claims = { items: res.items.filter((s) => s.submitter_id === me.id) };
+      await cacheSet(userKey(ctx.session), 'claims', claims);
+    } catch (err) { /* keep the cached list */ }
+  }
+  const items = claims ? claims.items : [];
+  if (!items.length) return null;
+  const posts = new Map(openPosts.map((p) => [p.id, p]));
+  for (const id of new Set(items.map((c) => c.post).filter((id) => id && !posts.has(id)))) {
+    if (!navigator.onLine) break;
+    const post = await api(`/posts/${id}`).catch(() => null);
+    if (post) posts.set(id, post);
+  }
+  return h('div', { class: 'card' }, h('h3', {}, t('my_claims')),
+    h('ul', { class: 'list', 'data-testid': 'my-claims' }, items.map((c) => {
+      const post = posts.get(c.post);
+      return h('li', {}, h('a', { href: `/app/item/${c.id}`, 'data-link': true },
+        post ? `${post.title}（${dateTime(post.starts_at)}）` : t('post_missing')),
+      ' ', h('span', { class: 'badge' }, stateLabel(c)));
+    })));
 }
 
 export async function pointsView(ctx) {
@@ -37,14 +67,20 @@ export async function pointsView(ctx) {
   if (navigator.onLine) points = await api('/points/me').catch(() => points);
   return h('section', {}, h('h2', {}, t('points')),
     h('p', { class: 'big-number' }, `${t('total_points')}: `, h('strong', { 'data-testid': 'points-total' }, points ? points.total : 0)),
-    h('ul', { class: 'list' }, (points ? points.entries : []).map((e) => h('li', {}, `${dateOnly(e.at)} · ${t('points_reason', { reason: pointsReason(e), n: e.points })}`))));
+    h('ul', { class: 'list' }, (points ? points.entries : []).map((e) => h('li', { class: 'card' },
+      h('div', { class: 'help' }, dateOnly(e.at)),
+      e.submission_id
+        ? h('a', { href: `/app/item/${e.submission_id}`, 'data-link': true }, t('points_reason', { reason: pointsReason(e), n: e.points }))
+        : t('points_reason', { reason: pointsReason(e), n: e.points })))));
 }
 
 // Why the points were given: the server's sentence, else the form's name and the letter's number.
 function pointsReason(e) {
   if (e.text) return e.text;
-  const form = formLabel(String(e.reason || '').split(':')[0]) || t('points');
-  return e.submission_id ? `${form} #${e.submission_id}` : form;
+  const [slug, action] = String(e.reason || '').split(':');
+  const form = formLabel(slug) || t('points');
+  const what = action ? actionLabel(action) : '';
+  return [what, e.submission_id ? `${form} #${e.submission_id}` : form].filter(Boolean).join(' · ');
 }
 
 // Joint meetings: partners see those they are invited to and the decisions for their unit.
