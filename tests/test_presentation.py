@@ -106,7 +106,7 @@ def test_a_claim_names_its_post_and_time(login, people):
         "uuid": new_uuid(), "form": "volunteer-signup", "grid_code": "E1",
         "data": {"post": post["id"]}}).get_json()
     words = _detail(login("volunteer"), claim["id"])
-    assert words["display"][0]["text"] == "楼道清扫（6月27日 09:00）"
+    assert words["display"][0]["text"] == "楼道清扫（2030年6月27日 09:00）"
     assert words["history"][0]["text"].endswith("volunteer 提交了岗位认领")
 
 

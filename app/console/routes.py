@@ -126,3 +126,6 @@ def dashboard():
 
 # The other console pages register on the same blueprint.
 from . import community, configure, work  # noqa: E402,F401
+from .filters import register as _register_filters  # noqa: E402
+
+_register_filters(bp)

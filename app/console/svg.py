@@ -3,6 +3,7 @@ Drawn here so that charts render with no network and no script (strict CSP)."""
 from markupsafe import Markup, escape
 
 from app.core.i18n import pick
+from app.core.words import action_label, role_label
 
 TIER_ORDER = ["captain", "branch", "committee", "partner", "submitter", "none"]
 TIER_COLOURS = {"captain": "#fde2e4", "branch": "#fff1c1", "committee": "#dbeafe",
@@ -37,6 +38,16 @@ def bar_chart(rows: list[tuple[str, list[float]]], series: list[str], width: int
     return Markup("".join(parts))
 
 
+def tier_words(tier: str) -> str:
+    """A column of the diagram: who holds the states in it."""
+    from flask_babel import gettext as _
+    if tier == "none":
+        return _("Nobody (done or waiting)")
+    if tier == "submitter":
+        return _("The submitter")
+    return role_label(tier)
+
+
 def workflow_diagram(workflow: dict) -> Markup:
     """States in columns by the tier that holds them; transitions as labelled arrows."""
     states = workflow["states"]
@@ -58,7 +69,7 @@ def workflow_diagram(workflow: dict) -> Markup:
              '</marker></defs>']
     for c, tier in enumerate(tiers):
         parts.append(f'<text x="{20 + c * (box_w + col_gap)}" y="22" font-size="13" '
-                     f'font-weight="bold">{escape(tier)}</text>')
+                     f'font-weight="bold">{escape(tier_words(tier))}</text>')
     initial = workflow.get("initial", {})
     starts = set(initial.get("route") or list((initial.get("capacity") or {}).values()))
     for n, t in enumerate(workflow["transitions"]):
@@ -77,7 +88,7 @@ def workflow_diagram(workflow: dict) -> Markup:
                 parts.append(f'<path d="M{sx:.0f},{sy:.0f} Q{mx:.0f},{my:.0f} {tx:.0f},{ty:.0f}" '
                              f'fill="none" stroke="#8c959f" marker-end="url(#arrow)"/>'
                              f'<text x="{mx:.0f}" y="{my + 12:.0f}" font-size="11" fill="#57606a" '
-                             f'text-anchor="middle">{escape(t["name"])}</text>')
+                             f'text-anchor="middle">{escape(action_label(workflow, t["name"], source))}</text>')
     for name, (x, y) in pos.items():
         spec = states[name]
         stroke = "#c8102e" if name in starts else "#57606a"
@@ -85,8 +96,7 @@ def workflow_diagram(workflow: dict) -> Markup:
         parts.append(f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="8" '
                      f'fill="{TIER_COLOURS.get(spec.get("tier"), "#eee")}" stroke="{stroke}" '
                      f'stroke-width="{width_line}"/>'
-                     f'<text x="{x + box_w / 2}" y="{y + 18}" font-size="12" text-anchor="middle">'
-                     f'{escape(name)}</text><text x="{x + box_w / 2}" y="{y + 34}" font-size="11" '
-                     f'text-anchor="middle" fill="#57606a">{escape(pick(spec.get("label")))}</text>')
+                     f'<text x="{x + box_w / 2}" y="{y + 27}" font-size="12" text-anchor="middle">'
+                     f'{escape(pick(spec.get("label")) or name)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -4,7 +4,7 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.core.paths import under
 from app.core.clock import utcnow
@@ -12,8 +12,11 @@ from app.core.timezone import parse_local
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.extensions import db
+from app.core.i18n import pick
 from app.forms.models import Form
+from app.grid.models import GridNode
 from app.grid.services import node_by_code
+from app.submissions import display
 from app.submissions import services as submissions
 from app.submissions.models import Submission
 from app.workflow.engine import apply_transition
@@ -45,7 +48,36 @@ def submission_list():
         query = query.where(Submission.tier.in_(("captain", "branch", "committee")),
                             Submission.state_since <= utcnow() - timedelta(hours=48))
     rows = db.session.execute(query.limit(200)).unique().scalars().all()
-    return render_template("console/submissions.html", rows=rows, forms=form_rows, args=args)
+    refs = display.References().load((s.version, s.data) for s in rows)   # one query a page
+    summaries = {s.id: display.summary(s, refs) for s in rows}
+    return render_template("console/submissions.html", rows=rows, forms=form_rows, args=args,
+                           summaries=summaries,
+                           **list_choices(form_rows, args))
+
+
+def list_choices(form_rows, args) -> dict:
+    """The filter choices in words (states of the chosen form or all, the caller's nodes) and
+    the same filters for the export links."""
+    from urllib.parse import urlencode
+
+    from app.core.words import vocabulary
+    from app.submissions.export import zone_caption
+    from .routes import _my_nodes
+
+    states = vocabulary()["states"]
+    chosen = next((f for f in form_rows if f.slug == args.get("form")), None)
+    if chosen is not None:
+        version = next((v for v in chosen.versions if v.number == chosen.current_version), None)
+        if version is not None:
+            states = {c: s["label"] for c, s in version.workflow["states"].items() if s.get("label")}
+    nodes = _my_nodes()
+    subtree = db.session.execute(select(GridNode).where(
+        or_(*[under(GridNode.path, n.path) for n in nodes]) if nodes else GridNode.id < 0)
+        .order_by(GridNode.path).limit(300)).scalars().all()
+    query = {k: args[k] for k in ("form", "state", "grid_code", "from", "to") if args.get(k)}
+    query.setdefault("form", "suggestion")
+    return {"states": [(code, pick(label)) for code, label in states.items()],
+            "nodes": subtree, "export_query": urlencode(query), "zone_caption": zone_caption()}
 
 
 @bp.post("/submissions/close-resolved")
@@ -76,8 +108,8 @@ def submission_detail(sub_id):
     except ApiError:
         abort(404)
     body = submissions.serialize(sub, current_user, detail=True)
-    labels = {f["name"]: f["label"] for f in sub.version.definition["fields"]}
-    return render_template("console/submission.html", sub=sub, body=body, labels=labels)
+    body |= display.detail_words(sub, body)   # fields and history in words
+    return render_template("console/submission.html", sub=sub, body=body)
 
 
 @bp.post("/submissions/<int:sub_id>/act")

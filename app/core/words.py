@@ -87,12 +87,15 @@ def action_label(workflow: dict, action: str, from_state: str | None = None,
     return pick(builtin[action], lang) if action in builtin else action
 
 
-def format_time(value: datetime | None, lang: str | None = None, year: bool = False) -> str:
-    """`12月2日 12:14` / `2 Dec 12:14` in community time (with the year when asked)."""
+def format_time(value: datetime | None, lang: str | None = None, year: bool | None = None) -> str:
+    """`12月2日 12:14` / `2 Dec 12:14` in community time; the year too when it is not this one."""
     local = to_local(value)
     if local is None:
         return ""
     lang = lang or locale()
+    if year is None:
+        from app.core.clock import utcnow
+        year = local.year != to_local(utcnow()).year
     if lang == "en":
         text = f"{local.day} {local:%b}" + (f" {local.year}" if year else "")
         return f"{text} {local:%H:%M}"
@@ -187,4 +190,55 @@ def vocabulary(lang_pairs: bool = True) -> dict:
             if transition.get("label"):
                 actions.setdefault(transition["name"], dict(transition["label"]))
     return {"roles": ROLES, "levels": LEVELS, "states": states, "actions": actions,
-            "forms": forms, "booleans": {"true": YES_NO[True], "false": YES_NO[False]}}
+            "forms": forms, "field_types": FIELD_TYPES,
+            "booleans": {"true": YES_NO[True], "false": YES_NO[False]}}
+
+
+REASONS = {
+    "suggestion:resolve": {"zh": "办结来信", "en": "Resolved a letter"},
+    "need:resolve": {"zh": "办结需求", "en": "Resolved a need"},
+    "volunteer-signup:complete": {"zh": "完成志愿服务", "en": "Volunteer service done"},
+}
+
+
+def points_text(reason: str, submission_id: int | None, points: int, lang: str | None = None) -> str:
+    """Why points were given: `办结来信 #12：+5`."""
+    lang = lang or locale()
+    why = REASONS.get(reason)
+    if why is None:
+        from app.workflow.definition import builtin_names, builtin_workflow
+        action = reason.rsplit(":", 1)[-1]
+        label = next((t["label"] for name in builtin_names()
+                      for t in builtin_workflow(name)["transitions"]
+                      if t["name"] == action and t.get("label")), None)
+        why = label or {"zh": reason, "en": reason}
+    ref = f" #{submission_id}" if submission_id else ""
+    sign = "+" if points >= 0 else ""
+    return f"{pick(why, lang)}{ref}{'：' if lang != 'en' else ': '}{sign}{points}"
+
+
+FIELD_TYPES = {
+    "text": {"zh": "单行文字", "en": "Text"}, "textarea": {"zh": "多行文字", "en": "Long text"},
+    "integer": {"zh": "整数", "en": "Whole number"}, "number": {"zh": "数字", "en": "Number"},
+    "date": {"zh": "日期", "en": "Date"}, "datetime": {"zh": "日期时间", "en": "Date and time"},
+    "select": {"zh": "单选", "en": "One choice"}, "multiselect": {"zh": "多选", "en": "Several choices"},
+    "boolean": {"zh": "是/否", "en": "Yes/no"}, "phone": {"zh": "手机号码", "en": "Phone"},
+    "email": {"zh": "电子邮箱", "en": "E-mail"}, "grid": {"zh": "网格", "en": "Grid node"},
+    "consent": {"zh": "同意条款", "en": "Consent"}, "photo": {"zh": "照片", "en": "Photos"},
+    "post": {"zh": "志愿岗位", "en": "Volunteer post"}, "audio": {"zh": "录音", "en": "Audio"},
+    "geopoint": {"zh": "位置", "en": "Location"}, "repeat": {"zh": "重复组", "en": "Repeat group"},
+}
+
+
+def field_type_label(code: str | None, lang: str | None = None) -> str:
+    return pick(FIELD_TYPES[code], lang) if code in FIELD_TYPES else (code or "")
+
+
+def any_state_label(code: str | None, lang: str | None = None) -> str:
+    """A state by the label the built-in workflows give it (when no version is at hand)."""
+    from app.workflow.definition import builtin_names, builtin_workflow
+    for name in builtin_names():
+        state = builtin_workflow(name)["states"].get(code or "")
+        if state and state.get("label"):
+            return pick(state["label"], lang)
+    return code or ""

@@ -9,6 +9,7 @@ from app.core.clock import isoformat
 from app.core.errors import ApiError
 from app.core.scope import scope_for
 from app.core.security import require_user
+from app.core.words import points_text
 from app.extensions import db
 from app.grid.services import node_by_code
 from app.points.models import PointEntry
@@ -25,6 +26,7 @@ def my_points():
                                  .order_by(PointEntry.id.desc()).limit(50)).scalars()
     return jsonify({"total": total_for(user.id), "entries": [
         {"points": e.points, "reason": e.reason, "submission_id": e.submission_id,
+         "text": points_text(e.reason, e.submission_id, e.points),
          "at": isoformat(e.created_at)} for e in entries]})
 
 

@@ -94,6 +94,17 @@ def display_fields(version, data: dict, lang: str | None = None,
     return out
 
 
+def summary(sub, refs: References | None = None, lang: str | None = None) -> str:
+    """One line for a table: a claim by its post and time, else the first words written."""
+    fields = sub.version.definition["fields"]
+    data = sub.data or {}
+    for kinds in (("post",), ("textarea",), ("text",)):
+        for field in fields:
+            if field["type"] in kinds and data.get(field["name"]) not in (None, ""):
+                return field_text(field, data[field["name"]], lang, refs)
+    return ""
+
+
 def _timer_after(workflow: dict, state: str | None, action: str) -> str | None:
     for timer in workflow.get("timers") or []:
         if timer.get("state") == state and timer.get("action") == action:

@@ -3,6 +3,11 @@
 import { renderForm } from '/app/js/forms/render.js';
 
 const definition = document.getElementById('definition');
+// Codes in words: role and field-type labels from the server's vocabulary (GET /api/v1/meta).
+const VOCAB = await fetch('/api/v1/meta').then((r) => (r.ok ? r.json() : {})).then((m) => m.vocabulary || {})
+  .catch(() => ({}));
+const say = (group, code) => (VOCAB[group] && VOCAB[group][code] && VOCAB[group][code].zh) || code;
+const ROLE_WORDS = { holder: '当前处理层级', submitter: '提交人' };
 const preview = document.getElementById('preview');
 
 function redraw() {
@@ -75,7 +80,7 @@ function drawFields() {
     const others = parsed.fields.filter((o) => o.name !== f.name);
     const cond = f.visible_if || {};
     return el('li', { class: 'field-row', 'data-name': f.name },
-      el('strong', {}, f.label.zh), ' ', el('code', {}, `${f.name} · ${f.type}`), ' ',
+      el('strong', {}, f.label.zh), ' ', el('span', { class: 'muted', title: f.name }, say('field_types', f.type)), ' ',
       el('label', { class: 'check' }, el('input', { type: 'checkbox', checked: Boolean(f.required), 'data-role': 'required',
         onchange: (e) => { const p = JSON.parse(definition.value); p.fields[i].required = e.target.checked; write(p); } }), t.required),
       ['integer', 'number'].includes(f.type) ? [numberInput('min', t.min), numberInput('max', t.max)] : null,
@@ -117,13 +122,20 @@ function drawWorkflow() {
   let wf;
   try { wf = JSON.parse(workflowBox.value); } catch (err) { return; }
   const save = () => { workflowBox.value = JSON.stringify(wf, null, 2); drawWorkflow(); };
+  const stateWords = (s) => (s === '@route' ? '按网格分派' : (wf.states[s] && wf.states[s].label ? wf.states[s].label.zh : s));
+  const actionWords = (a, from) => {
+    const t = wf.transitions.find((x) => x.name === a && x.from.includes(from)) || wf.transitions.find((x) => x.name === a);
+    return t && t.label ? t.label.zh : a;
+  };
   const rows = wf.transitions.map((tr) => {
     const points = (tr.effects || []).find((e) => e.type === 'points');
     return el('tr', { 'data-transition': `${tr.name}:${tr.from.join(',')}` },
-      el('td', {}, el('code', {}, tr.name), ` ${tr.from.join(', ')} → ${Array.isArray(tr.to) ? tr.to.join(' / ') : tr.to}`),
+      el('td', { title: tr.name }, el('strong', {}, tr.label ? tr.label.zh : tr.name),
+        ` ${tr.from.map(stateWords).join('、')} → ${(Array.isArray(tr.to) ? tr.to : [tr.to]).map(stateWords).join(' / ')}`),
       el('td', {}, ROLES.map((role) => el('label', { class: 'check' }, el('input', {
         type: 'checkbox', checked: tr.roles.includes(role), 'data-role': role, onchange: (e) => {
-          tr.roles = e.target.checked ? [...tr.roles, role] : tr.roles.filter((r) => r !== role); save(); } }), role))),
+          tr.roles = e.target.checked ? [...tr.roles, role] : tr.roles.filter((r) => r !== role); save(); } }),
+        ROLE_WORDS[role] || say('roles', role)))),
       el('td', {}, el('label', { class: 'check' }, el('input', { type: 'checkbox', checked: tr.comment === 'required',
         'data-role': 'comment', onchange: (e) => { if (e.target.checked) tr.comment = 'required'; else delete tr.comment; save(); } }), '意见必填')),
       el('td', {}, el('input', { type: 'number', min: 0, size: 4, value: points ? points.amount : '', 'data-role': 'points',
@@ -134,7 +146,8 @@ function drawWorkflow() {
   });
   const timers = (wf.timers || []).map((timer, i) => el('tr', { 'data-timer': i },
     el('td', { colspan: 2 }, '⏱ ', el('input', { value: timer.after, size: 5, 'data-role': 'after',
-      onchange: (e) => { timer.after = e.target.value.trim(); save(); } }), ` ${timer.state} → ${timer.action}`),
+      onchange: (e) => { timer.after = e.target.value.trim(); save(); } }),
+      ` 在“${stateWords(timer.state)}”未处理 → 自动${actionWords(timer.action, timer.state)}`),
     el('td', { colspan: 2 }, el('button', { type: 'button', onclick: () => { wf.timers.splice(i, 1); save(); } }, '删除'))));
   transitionTable.replaceChildren(el('tbody', {}, rows, timers));
 }
