@@ -11,8 +11,6 @@ import re
 from collections import deque
 from urllib.parse import urljoin, urlparse
 
-import pytest
-
 from tests.conftest import PASSWORD, new_uuid
 from tests.test_pwa_browser import pytestmark, shot  # noqa: F401  (same skips)
 from tests.test_pwa_browser import browser, pw  # noqa: F401  (fixtures)
@@ -202,9 +200,8 @@ def seed(login, make_user, runner, clock) -> dict:
 # --- crawling -------------------------------------------------------------------------------
 
 def _settle(page):
-    page.wait_for_load_state("networkidle")
     if not urlparse(page.url).path.startswith("/app/"):
-        return
+        return  # console pages are whole when loaded
     page.wait_for_function("() => document.body.dataset.ready === '1'", timeout=15000)
     page.wait_for_function("() => !document.querySelector('main').innerText.includes('加载中')", timeout=15000)
     page.wait_for_timeout(150)  # let thumbnails and late text land (Playwright-side wait)
@@ -355,14 +352,12 @@ def test_console_pages_show_words(browser, live_server, grid, make_user, login, 
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
+        page.wait_for_url(re.compile(r"/admin/(?!login)"))
         for path, text in _crawl(page, live_server, "/admin/", "/admin/", limit=80,
                                  skip=("logout", "export", ".csv", ".xlsx", ".pdf", ".ics", "/static/")):
             found = codes_in(text, known, pattern)
             if found:
                 problems.setdefault(re.sub(r"/\d+$", "/<id>", path), set()).update(found)
         context.close()
-    if problems:
-        # The console is the server side's work (branch `pres`); the coordinator decides.
-        pytest.xfail("console pages still show codes (server-side presentation): " + "; ".join(
-            f"{k} shows {', '.join(sorted(v)[:8])}" for k, v in sorted(problems.items())))
+    assert not problems, "codes on console pages:\n" + "\n".join(
+        f"{k} shows {', '.join(sorted(v)[:8])}" for k, v in sorted(problems.items()))
