@@ -46,7 +46,7 @@ async function fieldRows(ctx, item) {
   const definition = await formDefinition(ctx.session, item.form);
   const byName = new Map(((definition && definition.fields) || []).map((f) => [f.name, f]));
   const rows = item.display
-    ? item.display.map((d) => ({ name: d.name, label: pick(d.label), value: d.value, text: d.text }))
+    ? item.display.map((d) => ({ name: d.name, type: d.type, label: pick(d.label), value: d.value, text: d.text }))
     : Object.entries(item.data || {}).filter(([name]) => byName.has(name)).map(([name, value]) => {
       const field = byName.get(name);
       return { name, label: pick(field.label), value, text: fieldText(field, value) };
