@@ -323,6 +323,15 @@ def test_pwa_letter_reads_as_words_with_its_photo(pw, browser, live_server, grid
     _settle(page)
     expect(page.locator(".history")).to_be_visible()
     shot(page, "nocodes-history")
+    # Switched to English, the same letter reads in English, still in Beijing time.
+    page.goto(f"{live_server}/app/item/{ids['photo']}")
+    _settle(page)
+    page.click("#lang")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator(".fields")).to_contain_text("Repair")
+    expect(page.locator("main")).to_contain_text("17:00")
+    shot(page, "nocodes-letter-en")
+    page.click("#lang")
     context.close()
 
     # The branch sees the timer's escalation as a sentence, and a claim by post and time.

@@ -32,6 +32,8 @@ async function render() {
   document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
   document.getElementById('lang').textContent = t('language');
   document.getElementById('sign-out').textContent = t('sign_out');
+  const persist = document.getElementById('persist');
+  if (persist.dataset.persisted) persist.textContent = t(persist.dataset.persisted === 'true' ? 'storage_persisted' : 'storage_not_persisted');
   await loadMeta();
   const session = await getSession();
   ctx.session = session && !session.expired ? session : null;
