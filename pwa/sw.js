@@ -1,6 +1,7 @@
 // The service worker (an ES module worker). The server prepends `VERSION` and `PRECACHE`
 // (every shell file with a content hash), so each release gets a new cache by itself.
 import { flush } from './js/outbox.js';
+import { IMAGE_CACHE } from './js/photos.js';
 
 const CACHE = `tongxin-shell-${VERSION}`;
 const SHELL = '/app/';
@@ -36,6 +37,7 @@ self.addEventListener('fetch', (event) => {
   const { request } = event;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/api/v1/uploads/')) { event.respondWith(image(request)); return; }
   if (!url.pathname.startsWith('/app/')) return;  // the API and everything else: network
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
@@ -45,6 +47,21 @@ self.addEventListener('fetch', (event) => {
     return (await cache.match(url.pathname)) || fetch(request);
   })());
 });
+
+// Photos: from the network while it answers, kept as viewed; offline, the kept copy. The
+// cache is emptied on sign-out (photos.js), so the next person on this phone does not see them.
+async function image(request) {
+  const cache = await caches.open(IMAGE_CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request.url, response.clone());
+    return response;
+  } catch (err) {
+    const kept = await cache.match(request.url);
+    if (kept) return kept;
+    throw err;
+  }
+}
 
 // Background Sync: the browser wakes us when the network is back, even with the app closed.
 self.addEventListener('sync', (event) => {

@@ -1,8 +1,10 @@
 // The field app: routing, status bar, outbox flushing with backoff, service worker.
 import { clearSession, getSession, setSession } from './db.js';
 import { h, clear } from './dom.js';
+import { loadMeta } from './format.js';
 import { lang, setLang, t } from './i18n.js';
 import * as outbox from './outbox.js';
+import { forgetImages } from './photos.js';
 import { refreshCaches, userKey } from './state.js';
 import { formView } from './views/form.js';
 import { fixView, homeView, outboxPanel } from './views/home.js';
@@ -30,6 +32,9 @@ async function render() {
   document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
   document.getElementById('lang').textContent = t('language');
   document.getElementById('sign-out').textContent = t('sign_out');
+  const persist = document.getElementById('persist');
+  if (persist.dataset.persisted) persist.textContent = t(persist.dataset.persisted === 'true' ? 'storage_persisted' : 'storage_not_persisted');
+  await loadMeta();
   const session = await getSession();
   ctx.session = session && !session.expired ? session : null;
   const path = location.pathname.replace(/\/+$/, '') || '/app';
@@ -141,6 +146,7 @@ document.getElementById('sign-out').addEventListener('click', async () => {
     fetch('/api/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${session.token}` } }).catch(() => {});
   }
   await clearSession();
+  await forgetImages().catch(() => {});
   ctx.go('/app/');
 });
 

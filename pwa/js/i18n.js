@@ -25,12 +25,16 @@ const CATALOGUE = {
     new_version: '有新版本', reload: '刷新', language: 'English', me_too: '我也遇到了',
     similar: '本楼栋已有相似的反映：', public_title: '楼长信箱', submitted_thanks: '感谢您的反映！',
     retry_in: '{s} 秒后重试', last_sent: '上次上传：{time}', anonymous_note: '无需登录，楼长会及时跟进。',
-    role_admin: '系统管理员', role_committee: '社区党委', role_branch: '小区党支部', role_captain: '党员楼长',
-    role_member: '在职党员', role_volunteer: '志愿者', role_partner: '共建单位',
     meetings: '联席会议', no_meetings: '暂无联席会议。', decisions: '与本单位有关的决定',
     activities: '社区活动报名', your_name: '您的称呼', your_phone: '手机号码', sign_up: '报名',
     signed_up: '报名成功！', places_left: '剩余名额 {n}', online_only: '请在有信号时报名。',
     notices: '通知公告', relay: '已向本楼转达', relayed: '已转达',
+    yes: '是', no: '否', n_days: '{n} 天', n_hours: '{n} 小时', n_minutes: '{n} 分', n_photos: '{n} 张照片',
+    system_actor: '系统', resident: '居民', photo: '照片', open_photo: '点按查看大图', close: '关闭',
+    photo_offline: '照片需在有信号时查看一次，之后离线也能看。', waited: '已等待 {d}', since: '{time} 起',
+    claim_of: '{who} 认领「{post}」（{time}）', claim_of_post: '认领「{post}」（{time}）', my_claims: '我的认领', starts: '开始时间', place: '地点',
+    points_reason: '{reason}：+{n}', submitted_on: '提交于 {time}', form: '表单', where: '所在网格', grid_of: '{level}：{name}',
+    post_missing: '志愿岗位', partner_unit: '共建单位：{name}', duplicate_of: '与 #{id} 重复', supporters: '{n} 人也遇到了',
     loading: '加载中…', back: '返回', no_cache: '首次使用请在有信号时打开一次。', photo_added: '已添加 {n} 张照片',
   },
   en: {
@@ -58,12 +62,16 @@ const CATALOGUE = {
     new_version: 'A new version is ready', reload: 'Reload', language: '中文', me_too: 'Me too',
     similar: 'Similar reports already open for this building:', public_title: "Captain's mailbox", submitted_thanks: 'Thank you!',
     retry_in: 'Retrying in {s} s', last_sent: 'Last upload: {time}', anonymous_note: 'No account needed; your captain follows it up.',
-    role_admin: 'Admin', role_committee: 'Community committee', role_branch: 'Estate branch', role_captain: 'Building captain',
-    role_member: 'Party member', role_volunteer: 'Volunteer', role_partner: 'Partner unit',
     meetings: 'Joint meetings', no_meetings: 'No joint meetings.', decisions: 'Decisions for my unit',
     activities: 'Community activities', your_name: 'Your name', your_phone: 'Mobile phone', sign_up: 'Sign up',
     signed_up: 'You are signed up!', places_left: '{n} places left', online_only: 'Sign up when you have signal.',
     notices: 'Notices', relay: 'Relayed to my building', relayed: 'Relayed',
+    yes: 'Yes', no: 'No', n_days: '{n} d', n_hours: '{n} h', n_minutes: '{n} min', n_photos: '{n} photo(s)',
+    system_actor: 'System', resident: 'A resident', photo: 'Photo', open_photo: 'Tap to enlarge', close: 'Close',
+    photo_offline: 'Open a photo once with signal; it then shows offline too.', waited: 'Waiting {d}', since: 'since {time}',
+    claim_of: '{who} claimed “{post}” ({time})', claim_of_post: 'Claim for “{post}” ({time})', my_claims: 'My claims', starts: 'Starts', place: 'Place',
+    points_reason: '{reason}: +{n}', submitted_on: 'Submitted {time}', form: 'Form', where: 'Grid', grid_of: '{level}: {name}',
+    post_missing: 'Volunteer post', partner_unit: 'Partner: {name}', duplicate_of: 'Duplicate of #{id}', supporters: '{n} others too',
     loading: 'Loading…', back: 'Back', no_cache: 'Open the app once with signal first.', photo_added: '{n} photo(s) added',
   },
 };
@@ -84,8 +92,4 @@ export function pick(label) {
   if (!label) return '';
   if (typeof label === 'string') return label;
   return label[lang()] || label.zh || label.en || '';
-}
-
-export function formatTime(ms) {
-  return new Date(ms).toLocaleString(lang() === 'en' ? 'en-GB' : 'zh-CN', { hour12: false });
 }

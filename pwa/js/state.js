@@ -1,6 +1,7 @@
 // Loading and caching what a person needs to work offline.
 import { api } from './api.js';
 import { cacheGet, cacheSet, getSession } from './db.js';
+import { loadMeta } from './format.js';
 import { PUBLIC } from './outbox.js';
 
 export async function currentUser() {
@@ -13,6 +14,7 @@ export function userKey(session) { return session ? session.user : PUBLIC; }
 // While online: fetch and keep the person's roles, forms, grid, inbox, posts and points.
 export async function refreshCaches(session) {
   const key = userKey(session);
+  loadMeta({ refresh: true }).catch(() => {});
   if (session) {
     // The public QR-code form must open offline on this phone too.
     api('/forms', { token: null }).then((forms) => cacheSet(PUBLIC, 'forms', forms)).catch(() => {});
@@ -44,4 +46,10 @@ export async function formDefinition(session, slug) {
   } catch (err) {
     return null;
   }
+}
+
+// slug → the form's title, for when the server's vocabulary has not been fetched yet.
+export async function formTitles(session) {
+  const forms = (await cached(session, 'forms')) || (await cacheGet(PUBLIC, 'forms'))?.value;
+  return new Map(((forms && forms.items) || []).map((f) => [f.slug, f.title]));
 }

@@ -1,5 +1,6 @@
 // Renders a form version's fields, evaluates visible_if, validates like the server does.
 import { h } from '../dom.js';
+import { dateTime, fromLocalInput } from '../format.js';
 import { pick, t } from '../i18n.js';
 
 const PHONE = /^1[3-9]\d{9}$/;
@@ -34,10 +35,10 @@ function control(field, ctx) {
         h('input', { type: 'checkbox', name, value: c.value }), ' ', pick(c.label))));
     case 'grid':
       return h('select', common, h('option', { value: '' }, t('choose')),
-        (ctx.nodes || []).map((n) => h('option', { value: n.code }, `${n.name} (${n.code})`)));
+        (ctx.nodes || []).map((n) => h('option', { value: n.code }, n.name)));
     case 'post':
       return h('select', common, h('option', { value: '' }, t('choose')),
-        (ctx.posts || []).map((p) => h('option', { value: p.id }, p.title)));
+        (ctx.posts || []).map((p) => h('option', { value: p.id }, `${p.title} · ${dateTime(p.starts_at)}`)));
     case 'photo':
       return h('input', { ...common, type: 'file', accept: 'image/jpeg,image/png,image/webp', multiple: true, capture: 'environment' });
     default:
@@ -128,7 +129,7 @@ export function collect(form, definition) {
     else if (field.type === 'number') value = Number(value);
     else if (field.type === 'post') value = Number.parseInt(value, 10);
     else if (field.type === 'phone') value = value.replace(/[\s-]/g, '').replace(/^\+86/, '');
-    else if (field.type === 'datetime') value = new Date(value).toISOString();
+    else if (field.type === 'datetime') value = fromLocalInput(value);
     data[field.name] = value;
   }
   return { data, photos, errors };

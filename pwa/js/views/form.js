@@ -1,6 +1,7 @@
 // A blank submission of a form: /app/new/<slug> (signed in) and /app/s/<building> (public).
 import { api } from '../api.js';
 import { h } from '../dom.js';
+import { dateTime } from '../format.js';
 import { pick, t } from '../i18n.js';
 import { add, newId, PUBLIC } from '../outbox.js';
 import { collect, downscale, renderForm, showErrors } from '../forms/render.js';
@@ -136,7 +137,7 @@ async function publicActivities(code) {
         } catch (err) { status.textContent = err.message; }
       });
       return h('li', {}, h('strong', {}, a.title), h('div', { class: 'help' },
-        `${a.starts_at.slice(0, 16).replace('T', ' ')} · ${a.place || a.grid_name} · `,
+        `${dateTime(a.starts_at)} · ${a.place || a.grid_name} · `,
         t('places_left', { n: Math.max(a.resident_capacity - a.residents_signed, 0) })), signup);
     })));
 }

@@ -1,6 +1,7 @@
 // Home: who I am, what waits for me, and the outbox with every item's fate.
 import { h } from '../dom.js';
-import { formatTime, pick, t } from '../i18n.js';
+import { dateTime, formLabel, roleLabel } from '../format.js';
+import { pick, t } from '../i18n.js';
 import { add, items, newId, PUBLIC, remove, retry, sentLog } from '../outbox.js';
 import { cached, formDefinition, userKey } from '../state.js';
 
@@ -8,7 +9,7 @@ export async function homeView(ctx) {
   const me = ctx.session.me || {};
   const inbox = await cached(ctx.session, 'inbox');
   const forms = await cached(ctx.session, 'forms');
-  const roles = (me.roles || []).map((r) => `${t(`role_${r.role}`)}${r.grid_name ? ` · ${r.grid_name}` : ''}${r.org ? ` · ${r.org}` : ''}`);
+  const roles = (me.roles || []).map((r) => `${roleLabel(r.role)}${r.grid_name ? ` · ${r.grid_name}` : ''}${r.org ? ` · ${r.org}` : ''}`);
   const formLinks = (forms ? forms.items : []).filter((f) => f.slug !== 'volunteer-signup').map((f) =>
     h('a', { class: 'tile', href: `/app/new/${f.slug}`, 'data-link': true }, pick(f.title)));
   return h('section', {},
@@ -51,7 +52,7 @@ export async function outboxPanel(ctx) {
   const list = [...await items(user), ...(user === PUBLIC ? [] : await items(PUBLIC))];
   const log = await sentLog(user);
   const rows = list.map((item) => h('li', { class: `card outbox-item status-${item.status}`, dataset: { key: item.key } },
-    h('div', {}, h('strong', {}, item.title || item.kind), ' · ', h('span', { class: 'badge' }, t(item.status))),
+    h('div', {}, h('strong', {}, item.title || formLabel(item.op && item.op.form) || t('outbox')), ' · ', h('span', { class: 'badge' }, t(item.status))),
     item.errors ? h('div', { class: 'error' }, item.errors.message || '',
       item.errors.fields ? ` ${Object.values(item.errors.fields).flat().join(' ')}` : '') : null,
     item.status === 'waiting' ? null : h('div', { class: 'row' },
@@ -67,7 +68,7 @@ export async function outboxPanel(ctx) {
     list.length ? h('ul', { class: 'list' }, rows) : h('p', {}, t('outbox_empty')),
     h('div', { class: 'row' }, h('button', { type: 'button', class: 'primary', 'data-testid': 'sync-now', onclick: () => ctx.flushSoon(true) }, t('sync_now')),
       list.length ? exportButton : null),
-    log.length ? h('p', { class: 'help', 'data-testid': 'last-sent' }, t('last_sent', { time: formatTime(log[0].sent_at) })) : null);
+    log.length ? h('p', { class: 'help', 'data-testid': 'last-sent' }, t('last_sent', { time: dateTime(log[0].sent_at) })) : null);
 }
 
 function exportItems(list) {

@@ -1,48 +1,101 @@
 // The inbox and a submission's detail, with actions that work offline through the outbox.
+// Everything a person reads goes through format.js: labels, not codes; community time.
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { cacheSet } from '../db.js';
-import { formatTime, pick, t } from '../i18n.js';
+import { dateTime, eventText, fieldText, formLabel, stateLabel } from '../format.js';
+import { pick, t } from '../i18n.js';
 import { add, newId } from '../outbox.js';
-import { cached, userKey } from '../state.js';
+import { photoStrip } from '../photos.js';
+import { cached, formDefinition, formTitles, userKey } from '../state.js';
 
-function summary(item) {
+// One line that says what the item is about, in words.
+function summary(item, posts, title) {
   const data = item.data || {};
-  return data.content || data.description || data.real_name || data.title || `#${item.id}`;
+  if (item.form === 'volunteer-signup' || item.post) {
+    const post = (posts || []).find((p) => p.id === (item.post || data.post));
+    const who = item.submitter_name || item.submitter_display;
+    return t(who ? 'claim_of' : 'claim_of_post', {
+      who,
+      post: post ? post.title : (item.post_title || t('post_missing')),
+      time: post ? dateTime(post.starts_at) : (item.post_starts_at ? dateTime(item.post_starts_at) : '') });
+  }
+  return data.content || data.description || data.real_name || data.title || title;
 }
 
 export async function inboxView(ctx) {
   const inbox = await cached(ctx.session, 'inbox');
+  const posts = await cached(ctx.session, 'posts');
   const items = inbox ? inbox.items : [];
+  const titles = await formTitles(ctx.session);
+  const title = (slug) => formLabel(slug) || pick(titles.get(slug));
   if (!items.length) return h('section', {}, h('h2', {}, t('inbox')), h('p', { class: 'card' }, t('no_items')));
   return h('section', {}, h('h2', {}, `${t('inbox')} (${items.length})`),
     h('ul', { class: 'list' }, items.map((item) => h('li', { class: 'card' },
       h('a', { href: `/app/item/${item.id}`, 'data-link': true, class: 'item-link' },
-        h('span', { class: 'badge' }, item.state_label || item.state), ' ',
-        h('span', { class: 'grid' }, item.grid_name), h('div', { class: 'summary' }, summary(item)))))));
+        h('span', { class: 'badge' }, stateLabel(item)), ' ',
+        h('span', { class: 'grid' }, item.grid_name),
+        h('div', { class: 'summary' }, summary(item, posts ? posts.items : [], title(item.form))),
+        h('div', { class: 'help' }, title(item.form), title(item.form) ? ' · ' : '',
+          t('since', { time: dateTime(item.state_since || item.created_at) })))))));
+}
+
+// The fields as label: words. The server's `display` is resolved for the submission's own form
+// version; offline (from the cached inbox) the current definition is the best we have.
+async function fieldRows(ctx, item) {
+  const definition = await formDefinition(ctx.session, item.form);
+  const byName = new Map(((definition && definition.fields) || []).map((f) => [f.name, f]));
+  const rows = item.display
+    ? item.display.map((d) => ({ name: d.name, type: d.type, label: pick(d.label), value: d.value, text: d.text }))
+    : Object.entries(item.data || {}).filter(([name]) => byName.has(name)).map(([name, value]) => {
+      const field = byName.get(name);
+      return { name, label: pick(field.label), value, text: fieldText(field, value) };
+    });
+  return rows.filter((r) => r.text !== '' || (Array.isArray(r.value) && r.value.length)).map((r) => {
+    const field = byName.get(r.name);
+    const isPhoto = (field && field.type === 'photo') || r.type === 'photo';
+    return h('div', { class: 'kv', dataset: { field: r.name } },
+      h('span', { class: 'k' }, r.label),
+      isPhoto && Array.isArray(r.value) && r.value.length
+        ? photoStrip(ctx, r.value) : h('span', { class: 'v' }, r.text));
+  });
 }
 
 export async function detailView(ctx, id) {
   let item = null;
+  // A letter opened once with signal opens offline too, with its words and history.
   if (navigator.onLine) {
-    try { item = await api(`/submissions/${id}`); } catch (err) { item = null; }
+    try {
+      item = await api(`/submissions/${id}`);
+      await cacheSet(userKey(ctx.session), `item:${id}`, item);
+    } catch (err) { item = null; }
   }
+  if (!item) item = await cached(ctx.session, `item:${id}`);
   if (!item) {
     const inbox = await cached(ctx.session, 'inbox');
     item = inbox && inbox.items.find((s) => String(s.id) === String(id));
   }
-  if (!item) return h('div', { class: 'card' }, t('no_cache'));
+  if (!item) return h('div', { class: 'card' }, t('no_cache'), ' ', h('a', { href: '/app/', 'data-link': true }, t('home')));
   const status = h('div', { class: 'notice', role: 'status' });
   const actions = (item.actions || []).map((action) => actionForm(ctx, item, action, status));
-  const fields = Object.entries(item.data || {}).map(([k, v]) => h('div', { class: 'kv' },
-    h('span', { class: 'k' }, k), h('span', { class: 'v' }, Array.isArray(v) ? v.join(', ') : String(v))));
-  return h('section', {}, h('h2', {}, `#${item.id} · ${item.grid_name}`),
-    h('p', {}, h('span', { class: 'badge' }, item.state_label || item.state)),
-    h('div', { class: 'card' }, fields), status,
+  const facts = [
+    item.partner ? h('div', { class: 'help' }, t('partner_unit', { name: item.partner })) : null,
+    item.duplicate_of ? h('div', { class: 'help' }, h('a', { href: `/app/item/${item.duplicate_of}`, 'data-link': true },
+      t('duplicate_of', { id: item.duplicate_of }))) : null,
+    item.supporters ? h('div', { class: 'help' }, t('supporters', { n: item.supporters })) : null,
+  ];
+  const definition = await formDefinition(ctx.session, item.form);
+  const title = formLabel(item.form) || (definition ? pick(definition.title) : '');
+  return h('section', {}, h('h2', {}, `${title} #${item.id} · ${item.grid_name}`),
+    h('p', {}, h('span', { class: 'badge', 'data-testid': 'item-state' }, stateLabel(item)), ' ',
+      h('span', { class: 'help' }, t('submitted_on', { time: dateTime(item.created_at) }))),
+    h('div', { class: 'card fields' }, await fieldRows(ctx, item), facts), status,
     h('div', { class: 'actions' }, actions),
-    item.history ? h('div', { class: 'card' }, h('h3', {}, t('history')), h('ol', {}, item.history.map((e) =>
-      h('li', {}, `${e.at.replace('T', ' ').slice(0, 16)} ${e.actor_name || e.actor || ''}: ${e.action} → ${e.to_state}`,
-        e.comment ? h('div', { class: 'help' }, e.comment) : null)))) : null);
+    item.history ? h('div', { class: 'card' }, h('h3', {}, t('history')), h('ol', { class: 'history' }, item.history.map((e) =>
+      // A timer's comment is the machine's note; its sentence says it in words.
+      h('li', {}, e.text || eventText(e), e.comment && !e.system && !(e.text || '').includes(e.comment)
+        ? h('div', { class: 'help' }, e.comment) : null)))) : null,
+    h('p', {}, h('a', { href: '/app/inbox', 'data-link': true }, t('back'))));
 }
 
 function actionForm(ctx, item, action, status) {
@@ -50,7 +103,7 @@ function actionForm(ctx, item, action, status) {
   const form = h('form', { class: 'action card' },
     needsComment || action.action === 'resolve' ? h('textarea', { name: 'comment', placeholder: t('comment'), rows: 2 }) : null,
     action.partner === 'required' ? h('input', { name: 'partner', placeholder: t('partner') }) : null,
-    h('button', { type: 'submit', class: 'primary', 'data-action': action.action }, pick(action.label) || action.action));
+    h('button', { type: 'submit', class: 'primary', 'data-action': action.action }, pick(action.label)));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const comment = form.comment ? form.comment.value.trim() : '';
@@ -59,7 +112,7 @@ function actionForm(ctx, item, action, status) {
                  expected_state: item.state, comment: comment || undefined,
                  partner: form.partner ? form.partner.value.trim() : undefined };
     await add({ key: op.op_id, user: userKey(ctx.session), kind: 'transition', op,
-                title: `${pick(action.label) || action.action} #${item.id}` });
+                title: `${pick(action.label)} #${item.id}` });
     const inbox = await cached(ctx.session, 'inbox');
     if (inbox) {
       inbox.items = inbox.items.filter((s) => s.id !== item.id);
@@ -72,4 +125,3 @@ function actionForm(ctx, item, action, status) {
   return form;
 }
 
-export function when(ms) { return formatTime(ms); }
