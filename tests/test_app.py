@@ -167,6 +167,7 @@ def test_database_down_answers_503_in_the_error_shape(tmp_path):
     assert r.status_code == 503 and r.get_json()["error"]["code"] == "unavailable"
 
 
+@pytest.mark.committed
 def test_sqlite_backup_command(runner, app, people, tmp_path):
     import sqlite3
 
