@@ -4,6 +4,7 @@ A test that uses any of these fixtures runs on committed data (see conftest.py, 
 the servers answer from other threads and processes, on their own connections.
 """
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -91,8 +92,9 @@ def live_server(app, faults, request):
         time.sleep(0.05)  # waiting on a condition, bounded
 
 
-def _gunicorn(app):
-    """The real app under gunicorn (2 worker processes × 8 threads) on this test database."""
+def _start_gunicorn(app):
+    """The real app under gunicorn (2 worker processes × 8 threads) on this test database:
+    (process, url), not yet answering."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -101,35 +103,48 @@ def _gunicorn(app):
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _gunicorns(app, count: int):
+    """`count` gunicorn instances sharing this test database, started side by side: their
+    urls once every one answers."""
+    servers = [_start_gunicorn(app) for _ in range(count)]
+    try:
+        for proc, url in servers:
+            _wait_until_answering(proc, url)
+        yield [url for _proc, url in servers]
+    finally:
+        for proc, _url in servers:   # quick shutdown: the test is over (test_faults times
+            if proc.poll() is None:      # a graceful one with its own server)
+                proc.send_signal(signal.SIGINT)
+        for proc, _url in servers:
+            proc.wait(timeout=30)
+
+
+def _wait_until_answering(proc, url) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
             if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                break
+                return
         except requests.RequestException:
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
             proc.kill()
             raise RuntimeError("gunicorn did not start")
         time.sleep(0.1)  # polling a starting process, not waiting for time to pass
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 @pytest.fixture
 def gunicorn_server(app, request):
     _committed_only(request)
-    yield from _gunicorn(app)
+    for urls in _gunicorns(app, 1):
+        yield urls[0]
 
 
 @pytest.fixture
 def gunicorn_pair(app, request):
     """Two gunicorn instances (as on two app servers) sharing this test database."""
     _committed_only(request)
-    first, second = _gunicorn(app), _gunicorn(app)
-    urls = [next(first), next(second)]
-    yield urls
-    for server in (first, second):
-        next(server, None)
+    yield from _gunicorns(app, 2)
