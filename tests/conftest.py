@@ -1,18 +1,46 @@
-"""Test fixtures: one app and schema per session, emptied between tests.
+"""Test fixtures: one app and schema per session; each test isolated from the others.
+
+Isolation. The schema is made once and holds the built-in forms. Most tests run inside a
+transaction that is rolled back when they end (SAVEPOINT-based, as Indico does): one
+connection holds an outer transaction, and every session of the test — each request's, the
+CLI runner's, the fixtures' — is bound to it with join_transaction_mode="create_savepoint",
+so the app's own commits release savepoints and its rollbacks roll back to them. The app's
+SQLite and PostgreSQL shortcuts that end a transaction on the driver (write_phase,
+end_write_phase) meet a "pinned" driver connection (PinnedSQLite, PinnedPostgres) on which
+commit() and a second BEGIN are no-ops while the test runs; statements on the driver's
+cursor (DriverStatement) run in the same transaction.
+
+Tests whose data must be committed — seen by other connections: a live server's threads,
+gunicorn, the browser, CLI subprocesses, a second raw connection — are marked `committed`
+(or use a server fixture, or are `browser` tests): they run as before on a database emptied
+and reloaded with the built-in forms, and leave it to be emptied again before the next
+rolled-back test.
+
+Anything kept across requests is reset before every test: the reference cache
+(app/core/refcache.py; a rolled-back database presents a generation again that an earlier
+test's cache was filled under), the compiled form schemas, the rate limiter's storage, the
+clock.
 
 Set TEST_DATABASE_URL=postgresql+psycopg://... to run the whole suite on PostgreSQL.
 """
+import copy
 import os
-import threading
-import time
 import uuid as uuidlib
+from collections import namedtuple
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+import psycopg
 import pytest
-from sqlalchemy import text
+from flask import current_app
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event, text
 
 from app import create_app
+from app.core.database import QueuedConnection
 from app.extensions import db, limiter
+
+pytest_plugins = ["tests.servers"]   # live servers, gunicorn (imported by pytest, rewritten)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 START = datetime(2026, 3, 2, 9, 0, 0)
@@ -39,6 +67,47 @@ def _database_url(tmp: str) -> str:
     return f"sqlite:///{os.path.join(tmp, 'test.db')}"
 
 
+# --- pinned driver connections ------------------------------------------------------------
+
+class PinnedSQLite(QueuedConnection):
+    """The tests' SQLite connection. Unpinned it is a QueuedConnection. Pinned (holding a
+    test's outer transaction) it begins that transaction without the writers' queue (a
+    writer on another connection then meets SQLite's busy timeout, never a hang), and the
+    app's driver-level commit() and BEGIN IMMEDIATE (write_phase) leave it open."""
+
+    pinned = False
+
+    def begin_immediate(self) -> None:
+        if not self.pinned:
+            return super().begin_immediate()
+        if not self.in_transaction:
+            self.execute("BEGIN")
+
+    def commit(self):
+        if not self.pinned:
+            return super().commit()
+
+
+class PinnedPostgres(psycopg.Connection):
+    """The tests' PostgreSQL connection: pinned, the app's driver-level commit()
+    (end_write_phase) leaves the test's outer transaction open."""
+
+    pinned = False
+
+    def commit(self):
+        if not self.pinned:
+            return super().commit()
+
+
+def _use_pinnable_connections(engine) -> None:
+    @event.listens_for(engine, "do_connect")
+    def connect(dialect, connection_record, cargs, cparams):
+        if engine.dialect.name == "sqlite":
+            cparams["factory"] = PinnedSQLite
+            return None   # SQLAlchemy connects, with this factory
+        return PinnedPostgres.connect(*cargs, **cparams)
+
+
 @pytest.fixture(scope="session")
 def clock():
     return FrozenClock()
@@ -62,6 +131,7 @@ def app(clock, tmp_path_factory):
     # No app context stays pushed: each request must get its own, as in production
     # (its own `g`, its own session, rolled back at teardown).
     with app.app_context():
+        _use_pinnable_connections(db.engine)
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             db.session.commit()
@@ -102,18 +172,123 @@ def _empty_database():
     db.session.commit()
 
 
-@pytest.fixture(autouse=True)
-def _clean(app, clock):
-    from app.forms.services import clear_schema_cache
+class _Database:
+    """Whether the committed database holds only the schema and the built-in forms."""
+    pristine = False
 
+
+def _reset_database(app) -> None:
+    """Empty every table and load the built-in forms, committed."""
     with app.app_context():
         _empty_database()
-        clear_schema_cache()
         _load_builtin_forms()
+    _Database.pristine = True
+
+
+def _reset_caches(app, clock) -> None:
+    from app.forms.services import clear_schema_cache
+
+    clear_schema_cache()
+    app.extensions["tongxin_refcache"].clear()
+    with app.app_context():
         limiter.reset()
     clock.now = START
     app.config["PUBLIC_SUBMIT_LIMIT"] = "1000/minute"
-    yield
+
+
+class _BoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session, on the test's connection rather than the engine — for
+    the test's app only (an app a test makes for itself keeps its own engine)."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and current_app._get_current_object() is self.info["app"]:
+            return self.bind
+        return super().get_bind(mapper, clause, bind, **kwargs)
+
+
+@contextmanager
+def rolled_back(app):
+    """Every session opened inside runs in one transaction, rolled back at the end."""
+    with app.app_context():
+        engine = db.engine
+    connection = engine.connect()
+    driver = connection.connection.driver_connection
+    driver.pinned = True
+    outer = connection.begin()
+    engine_sessions = db.session
+    db.session = db._make_scoped_session({
+        "class_": _BoundSession, "bind": connection, "info": {"app": app},
+        "join_transaction_mode": "create_savepoint"})
+    _Recorded.connection = connection
+    try:
+        yield connection
+    finally:
+        _Recorded.connection = None
+        for session in list(db.session.registry.registry.values()):   # app contexts left open
+            session.close()
+        db.session = engine_sessions
+        try:
+            outer.rollback()
+        finally:
+            driver.pinned = False
+            connection.close()
+
+
+def needs_committed_data(item) -> bool:
+    from tests.servers import SERVER_FIXTURES
+
+    return bool(item.get_closest_marker("committed") or item.get_closest_marker("browser")
+                or SERVER_FIXTURES & set(item.fixturenames))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Rolled-back tests first, committed ones after (each in its own order): every
+    committed test empties the database, and the rolled-back test after one empties it
+    again."""
+    items.sort(key=needs_committed_data)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request, app, clock):
+    """Roll the test back, or (committed tests) start it on an emptied database."""
+    _reset_caches(app, clock)
+    if needs_committed_data(request.node):
+        _reset_database(app)
+        _Database.pristine = False   # whatever the test commits stays until the next reset
+        yield
+        return
+    if not _Database.pristine:
+        _reset_database(app)
+    with rolled_back(app):
+        yield
+    _reset_caches(app, clock)
+
+
+Query = namedtuple("Query", "statement parameters")
+
+
+@pytest.fixture
+def queries(app):
+    """`with queries() as seen:` — `seen` lists every statement SQLAlchemy sent to the
+    database inside the block, as Query(statement, parameters), in order. Statements run
+    on the driver's cursor directly (app.core.database.DriverStatement) are not seen."""
+    with app.app_context():
+        engine = db.engine
+
+    @contextmanager
+    def record():
+        seen = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            seen.append(Query(statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return record
 
 
 @pytest.fixture
@@ -139,6 +314,66 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class _Recorded:
+    """What a data fixture (grid, people) wrote the first time it ran in a rolled-back test:
+    later rolled-back tests get the same rows inserted as they were (ids, password hashes,
+    timestamps) instead of going through the services again — `people` alone made 14 users,
+    each with its own app context and commit, and cost more than many tests' own requests.
+    Rows are replayed only onto the database they were recorded on (the same rows in every
+    table), else the fixture runs as written."""
+    connection = None                       # the rolled-back test's connection, if any
+    fixtures: dict[str, tuple] = {}         # name → (rows before, rows written, value)
+
+
+def _rows(connection) -> dict:
+    """Every row of every table, by table and primary key (the tests' tables are small)."""
+    return {table.name: {tuple(row._mapping[c.name] for c in table.primary_key.columns):
+                         dict(row._mapping) for row in connection.execute(table.select())}
+            for table in db.metadata.sorted_tables}
+
+
+def _counts(connection) -> dict:
+    return {table.name: connection.execute(text(f"SELECT count(*) FROM {table.name}")).scalar()
+            for table in db.metadata.sorted_tables}
+
+
+# Changed by triggers on any write; the replayed inserts change it again.
+_TOUCHED_BY_TRIGGERS = {"reference_generation"}
+
+
+def recorded(name: str, build):
+    """The value of `build()`, which writes data: recorded once, then replayed (_Recorded)."""
+    connection = _Recorded.connection
+    if connection is None:
+        return build()
+    known = _Recorded.fixtures.get(name)
+    if known is not None:
+        before, written, value = known
+        if _counts(connection) == before:
+            for table in db.metadata.sorted_tables:
+                if written.get(table.name):
+                    connection.execute(table.insert(), written[table.name])
+            return copy.copy(value)
+        return build()
+    start = _rows(connection)
+    value = build()
+    end = _rows(connection)
+    written = {}
+    for table, rows in end.items():
+        if table in _TOUCHED_BY_TRIGGERS:
+            continue
+        if any(start[table].get(key) != row for key, row in rows.items() if key in start[table]) \
+                or set(start[table]) - set(rows):
+            return value   # it changed rows it found: not replayable as inserts
+        added = [row for key, row in sorted(rows.items(), key=lambda item: str(item[0]))
+                 if key not in start[table]]
+        if added:
+            written[table] = sorted(added, key=lambda row: tuple(
+                (row[c.name] is None, row[c.name]) for c in db.metadata.tables[table].primary_key.columns))
+    _Recorded.fixtures[name] = ({table: len(rows) for table, rows in start.items()}, written, value)
+    return value
+
+
 GRID_CSV = """code,name,level,parent_code
 ST,西南街道,street,
 C1,北江社区,community,ST
@@ -162,10 +397,13 @@ def grid(app):
     buildings B1, B2 (E1), B3 (E2), B4, B5 (E3)."""
     from app.grid.services import import_grid
 
-    with app.app_context():
-        import_grid(GRID_CSV)
-        db.session.commit()
-    return GRID_CSV
+    def build():
+        with app.app_context():
+            import_grid(GRID_CSV)
+            db.session.commit()
+        return GRID_CSV
+
+    return recorded("grid", build)
 
 
 @pytest.fixture
@@ -236,7 +474,7 @@ def anon(client):
 @pytest.fixture
 def people(grid, make_user):
     """One person per role on the small grid."""
-    return {
+    return recorded("people", lambda: {
         "admin": make_user("admin", ("admin",)),
         "street": make_user("street", ("committee", "ST")),
         "committee": make_user("committee", ("committee", "C1")),
@@ -251,7 +489,7 @@ def people(grid, make_user):
         "partner2": make_user("partner2", ("partner", None, "电信三水分公司")),
         "volunteer": make_user("volunteer", ("volunteer", "C1")),
         "resident": make_user("resident"),
-    }
+    })
 
 
 def new_uuid() -> str:
@@ -264,68 +502,21 @@ def suggestion(grid_code="B1", **data):
     return {"uuid": new_uuid(), "form": "suggestion", "grid_code": grid_code, "data": body}
 
 
-class Faults:
-    """WSGI wrapper for browser tests: the server "down" (a proxy answering 503) or a
-    response lost after the app processed the request (a proxy answering 502)."""
-
-    def __init__(self, app):
-        self.app = app
-        self.in_flight = 0
-        self.lock = threading.Lock()
-        self.down = False
-        self.lose = {}  # path → how many more responses to lose
-        self.lost = []
-
-    def __call__(self, environ, start_response):
-        with self.lock:
-            self.in_flight += 1
-        try:
-            return list(self._serve(environ, start_response))
-        finally:
-            with self.lock:
-                self.in_flight -= 1
-
-    def _serve(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        if self.down and (path.startswith("/api/") or path == "/healthz"):
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-            return [b"down"]
-        if self.lose.get(path):
-            self.lose[path] -= 1
-            captured = {}
-
-            def keep(status, headers, exc_info=None):
-                captured["status"] = status
-                return lambda data: None
-            body = b"".join(self.app(environ, keep))
-            self.lost.append((path, captured.get("status"), body))
-            start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
-            return [b"lost"]
-        return self.app(environ, start_response)
+def submit_need(api, grid_code="B1", description="孩子上网课断网"):
+    """A need for help submitted through `api` (201): its detail."""
+    r = api.post("/api/v1/submissions", json={
+        "uuid": new_uuid(), "form": "need", "grid_code": grid_code,
+        "data": {"category": "network", "description": description, "urgency": "urgent",
+                 "contact_phone": "13912345678"}})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
 
 
-@pytest.fixture
-def faults(app):
-    return Faults(app.wsgi_app)
-
-
-@pytest.fixture
-def live_server(app, faults):
-    """The real app served on a loopback port from a thread (for concurrent requests)."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, faults, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    # Let requests still being handled finish before the next test empties the database.
-    deadline = time.monotonic() + 10
-    while faults.in_flight and time.monotonic() < deadline:
-        time.sleep(0.05)  # waiting on a condition, bounded
-
-
+def transition(api, sub_id, action, **body):
+    """A transition that must succeed (200): the submission's detail after it."""
+    r = api.post(f"/api/v1/submissions/{sub_id}/transitions", json={"action": action, **body})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
 
 
 def pytest_report_header(config):
@@ -350,52 +541,3 @@ def pytest_runtest_makereport(item, call):
 
 
 
-
-def _gunicorn(app):
-    """The real app under gunicorn (2 worker processes × 8 threads) on this test database."""
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    import requests
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-               SECRET_KEY="test-secret-key-0123456789", LOGIN_FAIL_LIMIT_CLIENT="1000/minute")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"], cwd=root, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError("gunicorn did not start")
-        time.sleep(0.1)  # polling a starting process, not waiting for time to pass
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
-@pytest.fixture
-def gunicorn_server(app):
-    yield from _gunicorn(app)
-
-
-@pytest.fixture
-def gunicorn_pair(app):
-    """Two gunicorn instances (as on two app servers) sharing this test database."""
-    first, second = _gunicorn(app), _gunicorn(app)
-    urls = [next(first), next(second)]
-    yield urls
-    for server in (first, second):
-        next(server, None)

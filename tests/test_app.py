@@ -120,13 +120,14 @@ def _fresh_url(app, tmp_path) -> str:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not url.startswith("postgresql"):
         return f"sqlite:///{tmp_path}/migrated.db"
-    base, _, _name = url.rpartition("/")
+    base, _, name = url.rpartition("/")
+    fresh = f"{name}_migrations_check"   # one per suite database: suites may run side by side
     admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS tongxin_migrations_check"))
-        conn.execute(text("CREATE DATABASE tongxin_migrations_check"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{fresh}"'))
+        conn.execute(text(f'CREATE DATABASE "{fresh}"'))
     admin.dispose()
-    return base + "/tongxin_migrations_check"
+    return f"{base}/{fresh}"
 
 
 def test_migrations_match_the_models(app, tmp_path):
@@ -167,6 +168,7 @@ def test_database_down_answers_503_in_the_error_shape(tmp_path):
     assert r.status_code == 503 and r.get_json()["error"]["code"] == "unavailable"
 
 
+@pytest.mark.committed
 def test_sqlite_backup_command(runner, app, people, tmp_path):
     import sqlite3
 

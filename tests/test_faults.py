@@ -16,6 +16,10 @@ from tests.conftest import PASSWORD, new_uuid, suggestion
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# Every test here commits: half-done transactions are checked from other connections and
+# gunicorn serves the rest.
+pytestmark = pytest.mark.committed
+
 
 def _count(in_app):
     return in_app(lambda: db.session.execute(select(func.count()).select_from(Submission)).scalar_one())

@@ -2,6 +2,7 @@
 import io
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 from PIL import Image
 from sqlalchemy import func, select
@@ -112,6 +113,7 @@ def test_a_tracking_code_drawn_twice_is_drawn_again(login, people, monkeypatch):
     assert api.get(f"/api/v1/submissions/{body['uuid']}").get_json()["tracking_code"] == "BBBBBBBB"
 
 
+@pytest.mark.committed
 def test_a_submission_is_committed_before_its_answer_is_built(login, people, monkeypatch):
     """The answer (labels, history, actions, JSON) is built after the commit: on SQLite the
     write lock is not held meanwhile. Another connection already sees the row then."""

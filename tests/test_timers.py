@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import START, suggestion
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -41,6 +43,7 @@ def test_tick_twice_applies_once(login, people, runner):
     assert [h["action"] for h in history] == ["submit", "escalate"]
 
 
+@pytest.mark.committed
 def test_concurrent_ticks_apply_once(app, login, people):
     subs = [login("captain").post("/api/v1/submissions", json=suggestion()).get_json()
             for _ in range(5)]

@@ -207,6 +207,7 @@ def test_posts_list_has_counts_and_filters(login, people):
         (a["id"], 5, 1, 0)]
 
 
+@pytest.mark.committed
 @pytest.mark.parametrize("instances", [1, 2])
 def test_rush_200_volunteers_70_places(request, login, make_user, people, in_app, instances):
     """The report's 70 captain posts: exactly 70 claimed, 130 waitlisted, in commit order —

@@ -160,11 +160,11 @@ def test_inbox_cursor(login, people, clock):
     assert [s["id"] for s in p1["items"] + p2["items"]] == ids
 
 
-def test_a_buildings_inbox_walks_its_waiting_rows_in_waiting_order(app, login, people, clock):
+def test_a_buildings_inbox_walks_its_waiting_rows_in_waiting_order(app, login, people, clock,
+                                                                   queries):
     """A building is one path: its captain's inbox walks (tier, node_path, state_since, id)
     in waiting order and stops after a page, however many letters wait there — rather than
     reading every waiting row of the building and sorting them."""
-    from sqlalchemy import event
     from app.extensions import db
 
     captain = login("captain")
@@ -174,14 +174,7 @@ def test_a_buildings_inbox_walks_its_waiting_rows_in_waiting_order(app, login, p
         clock.advance(minutes=1)
     with app.app_context():
         engine = db.engine
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if "FROM submissions" in statement and "submissions.node_path = " in statement:
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with queries() as statements:
         pages, cursor = [], ""
         while True:
             page = captain.get(f"/api/v1/inbox?limit=2{cursor}").get_json()
@@ -189,8 +182,8 @@ def test_a_buildings_inbox_walks_its_waiting_rows_in_waiting_order(app, login, p
             if not page["next_cursor"]:
                 break
             cursor = f"&cursor={page['next_cursor']}"
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    seen = [q for q in statements
+            if "FROM submissions" in q.statement and "submissions.node_path = " in q.statement]
     assert pages == [ids[0:2], ids[2:4], ids[4:]]
     assert len(seen) == 3   # one walk of the building's path per page
     if engine.dialect.name == "sqlite":   # PostgreSQL's plan for 5 rows says nothing
