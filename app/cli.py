@@ -9,7 +9,9 @@ from app.core.clock import parse_iso, system_now
 from app.extensions import db
 from app.grid.services import ImportError_
 from app.grid.services import import_grid
+from app.accounts import throttle
 from app.accounts.services import import_users
+from app.accounts.sessions import prune_sessions
 from app.core.database import refresh_statistics, truncate_wal
 from app.stats import tallies
 from app.submissions.timers import run_tick
@@ -86,8 +88,6 @@ def workflow_tick(now_text):
     analysed = refresh_statistics(db.session)
     if analysed:
         click.echo(f"planner statistics refreshed: {', '.join(analysed)}")
-    from app.accounts import throttle
-    from app.accounts.sessions import prune_sessions
     pruned = prune_sessions()
     throttle.prune()
     db.session.commit()

@@ -177,6 +177,7 @@ def test_timeouts_are_configured_for_postgresql_and_sqlite():
     assert lite["connect_args"]["timeout"] == 2.5
 
 
+@pytest.mark.committed
 def test_the_tick_truncates_the_sqlite_wal(app, runner, login, people):
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if not uri.startswith("sqlite:///"):

@@ -255,6 +255,7 @@ def _wait_for(condition, seconds):
         time.sleep(0.02)   # waiting on a condition, bounded
 
 
+@pytest.mark.committed
 def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(app, login, people, allow_private):
     """500 deliveries; the worker process is SIGKILLed part-way and started again: every
     delivery arrives, and a repeat (the batch the killed worker held) carries the same

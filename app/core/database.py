@@ -126,7 +126,8 @@ JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024
 def truncate_wal(session) -> tuple | None:
     """SQLite: checkpoint the whole WAL into the database and truncate the file to zero
     bytes, if no reader holds it back (busy, log pages, checkpointed pages); None elsewhere."""
-    engine = session.get_bind()
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)   # a session bound to one connection (tests)
     if engine.dialect.name != "sqlite":
         return None
     session.commit()
