@@ -126,10 +126,9 @@ JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024
 def truncate_wal(session) -> tuple | None:
     """SQLite: checkpoint the whole WAL into the database and truncate the file to zero
     bytes, if no reader holds it back (busy, log pages, checkpointed pages); None elsewhere."""
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)   # a session bound to one connection (tests)
-    if engine.dialect.name != "sqlite":
-        return None
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite" or not isinstance(engine, Engine):
+        return None   # a session bound to one connection holds its transaction open (tests)
     session.commit()
     # Outside any transaction (a checkpoint inside one finds its own tables locked).
     connection = engine.raw_connection()
