@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from sqlalchemy import and_, func, or_, select
 
+from app.accounts.models import User
 from app.core.paths import under, unindexed
 from app.core.clock import isoformat, parse_iso
 from app.core.database import end_write_phase, reads_first, write_phase
@@ -201,10 +202,23 @@ def inbox():
             items.append(services.serialize(s, user) | {
                 "allowed_actions": list(dict.fromkeys(a["action"] for a in actions)),
                 "actions": actions})
+    _name_claimants(items)
     cursor = _encode(isoformat(rows[-1].state_since), rows[-1].id) if more else None
     notices = [] if request.args.get("cursor") else inbox_notices(scope_for(user))
     return jsonify({"items": items, "next_cursor": cursor, "count": len(items),
                     "notices": notices})
+
+
+def _name_claimants(items: list[dict]) -> None:
+    """A claim waiting in an inbox names its volunteer (`submitter_name`): one query for the
+    page's claims, none when it has none."""
+    ids = {item["submitter_id"] for item in items if item["post"] and item["submitter_id"]}
+    if not ids:
+        return
+    names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    for item in items:
+        if item["post"] and item["submitter_id"] in names:
+            item["submitter_name"] = names[item["submitter_id"]]
 
 
 @blp.route("/track/<code>", methods=["GET"])
