@@ -167,7 +167,7 @@ def test_public_intake_is_limited_per_client_and_per_building(app, anon):
         app.config["PUBLIC_SUBMIT_LIMIT_NODE"] = "60/minute"
 
 
-def test_public_letters_are_taken_with_rate_limits_switched_off(app, anon):
+def test_public_letters_are_taken_with_rate_limits_switched_off(app, anon, people):
     """RATELIMIT_ENABLED=False (a bench, an intranet behind its own limits): no limit at all,
     the per-building one neither — it answered 500 for every public letter."""
     from app.extensions import limiter
