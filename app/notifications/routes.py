@@ -104,14 +104,14 @@ def serialize_delivery(d: Delivery) -> dict:
             "delivered_at": isoformat(d.delivered_at), "created_at": isoformat(d.created_at)}
 
 
-@blp.route("/webhooks", methods=["POST"])
-def create_webhook():
-    """Register an endpoint (admin); the signing secret is shown in this answer only."""
-    user = _require_admin()
+def _target_body(check_url) -> tuple[str, list, str]:
+    """A webhook's or a channel's body: (url, event types, description), or 422 naming every
+    bad field. `check_url` refuses what must not be called (OutboundRefused)."""
     body = _body()
     fields = {}
+    url = None
     try:
-        url = webhooks.check_url(body.get("url"))
+        url = check_url(body.get("url"))
     except webhooks.OutboundRefused as exc:
         fields["url"] = [str(exc)]
     events = body.get("events")
@@ -124,7 +124,15 @@ def create_webhook():
         fields["description"] = [_("At most 500 characters.")]
     if fields:
         raise ApiError(422, fields=fields)
-    hook = Webhook(url=url, events=list(dict.fromkeys(events)), description=description.strip(),
+    return url, list(dict.fromkeys(events)), description.strip()
+
+
+@blp.route("/webhooks", methods=["POST"])
+def create_webhook():
+    """Register an endpoint (admin); the signing secret is shown in this answer only."""
+    user = _require_admin()
+    url, events, description = _target_body(webhooks.check_url)
+    hook = Webhook(url=url, events=events, description=description,
                    secret=webhooks.new_secret(), active=True, created_by_id=user.id,
                    created_at=utcnow())
     db.session.add(hook)
@@ -216,24 +224,9 @@ def _channel_node(code: str):
 def create_channel(code):
     """Tell a work group or mailbox of this node about its events (an apprise URL)."""
     user, node = _channel_node(code)
-    body = _body()
-    fields = {}
-    try:
-        url = channels.check_channel_url(body.get("url"))
-    except webhooks.OutboundRefused as exc:
-        fields["url"] = [str(exc)]
-    events = body.get("events")
-    if not isinstance(events, list) or not events or any(
-            e not in EVENT_TYPES and e != "*" for e in events):
-        fields["events"] = [_("Choose event types from: %(types)s.",
-                              types=", ".join(EVENT_TYPES))]
-    description = body.get("description") or ""
-    if not isinstance(description, str) or len(description) > 500:
-        fields["description"] = [_("At most 500 characters.")]
-    if fields:
-        raise ApiError(422, fields=fields)
+    url, events, description = _target_body(channels.check_channel_url)
     channel = Channel(grid_node_id=node.id, node_path=node.path, url=url,
-                      events=list(dict.fromkeys(events)), description=description.strip(),
+                      events=events, description=description,
                       active=True, created_by_id=user.id, created_at=utcnow())
     db.session.add(channel)
     db.session.flush()
