@@ -111,10 +111,10 @@ def get_submission(ident):
     sub = services.get_visible_or_404(user, ident)
     body = services.serialize(sub, user, detail=True)
     body |= display.detail_words(sub, body)
-    sensitive = [f for f in services.forms.sensitive_fields(sub.version) if sub.data.get(f)]
-    if sensitive and sub.submitter_id != user.id:
+    shown = services.shown_contacts(user, sub)
+    if shown and sub.submitter_id != user.id:
         from app.audit.services import record
-        record(user, "read_sensitive", f"submission:{sub.id}", fields=sensitive)
+        record(user, "read_sensitive", f"submission:{sub.id}", fields=shown)
     return jsonify(body)
 
 
