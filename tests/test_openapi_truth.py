@@ -110,3 +110,28 @@ def test_an_empty_patch_is_refused(login, people):
     r = login("branch").patch(f"/api/v1/posts/{post['id']}", json={})
     assert r.get_json()["error"]["fields"] == {"_schema": ["请至少提交一项要修改的内容。"]}
     assert login("committee").patch("/api/v1/forms/suggestion", json={}).status_code == 422
+
+
+@pytest.mark.parametrize("who", ["committee", "captain", "admin"])
+def test_what_a_get_answers_is_what_the_document_says(doc, login, people, who):
+    """Every GET without path parameters, signed in as several roles: a 2xx body matches
+    its documented success schema, an error body the error schema."""
+    api = login(who)
+    error = Draft4Validator(_resolve(doc, doc["components"]["schemas"]["Error"]))
+    checked = 0
+    for path, method, op in _operations(doc):
+        if method != "get" or "{" in path or path.endswith("/export"):
+            continue
+        r = api.get(path)
+        body = r.get_json(silent=True)
+        if r.status_code >= 400:
+            assert body is not None and not list(error.iter_errors(body)), (path, body)
+            continue
+        documented = op["responses"].get(str(r.status_code))
+        assert documented is not None, (path, r.status_code)
+        schema = documented.get("content", {}).get(r.mimetype, {}).get("schema")
+        assert schema is not None, (path, r.mimetype)
+        problems = [e.message for e in Draft4Validator(_resolve(doc, schema)).iter_errors(body)]
+        assert problems == [], (path, problems[:3])
+        checked += 1
+    assert checked >= 10

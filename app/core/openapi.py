@@ -52,11 +52,17 @@ class TruthPlugin(BasePlugin):
             if is_public(endpoint, getattr(rule, "rule", path or "")):
                 operation["security"] = [{}] + SIGNED_IN   # signing in is optional
             responses = operation.setdefault("responses", {})
-            if any(str(code).startswith("2") for code in responses):
-                continue
             media = FILES.get(endpoint)
             content = {kind: {"schema": {"type": "string", "format": "binary"}} for kind in media} \
                 if media else {"application/json": {"schema": {"type": "object"}}}
+            documented = [code for code in responses if str(code).startswith("2")]
+            for code in documented:   # a success described in words only: say its body
+                response = responses[code]
+                if isinstance(response, dict) and str(code) != "204" and \
+                        not response.get("content"):
+                    response["content"] = content
+            if documented:
+                continue
             for code in OTHER_SUCCESS.get(endpoint) or SUCCESS.get(method, ("200",)):
                 responses[code] = {"description": "Success" if code != "204" else "No content"}
                 if code != "204":
