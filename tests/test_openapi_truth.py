@@ -135,3 +135,9 @@ def test_what_a_get_answers_is_what_the_document_says(doc, login, people, who):
         assert problems == [], (path, problems[:3])
         checked += 1
     assert checked >= 10
+
+
+def test_the_password_rule_is_in_the_document(doc):
+    schemas = doc["components"]["schemas"]
+    assert schemas["Signup"]["properties"]["password"]["minLength"] == 8
+    assert schemas["Password"]["properties"]["new_password"]["minLength"] == 8
