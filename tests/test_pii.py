@@ -57,6 +57,12 @@ def test_a_partner_unit_sees_them_while_it_holds_the_letter(login, people, lette
     assert _contacts(login("partner"), sub_id) == (PHONE, NAME)
     assert login("partner2").get(f"/api/v1/submissions/{sub_id}").status_code == 404
     assert _contacts(login("branch"), sub_id) == (MASKED, MASKED_NAME)
+    # Each transition's answer that showed them in full is a view too.
+    vias = [e["detail"].get("via") for e in _audit(login)]
+    # The committee's dispatch answered them in full; the captain's and the branch's escalations
+    # answered them masked (the letter had left their tier).
+    assert vias.count("transition") == 1
+    assert None in vias                    # the partner's detail
 
 
 def test_every_full_view_is_audited_and_masked_ones_are_not(login, people, letter):

@@ -109,11 +109,7 @@ def submission_detail(sub_id):
         abort(404)
     body = submissions.serialize(sub, current_user, detail=True)
     body |= display.detail_words(sub, body)   # fields and history in words
-    shown = submissions.shown_contacts(current_user, sub)
-    if shown and sub.submitter_id != current_user.id:   # a full view of contacts: audited
-        from app.audit.services import record
-        record(current_user, "read_sensitive", f"submission:{sub.id}", fields=shown,
-               via="console")
+    if submissions.audit_contact_view(current_user, sub, via="console"):   # a full view
         db.session.commit()
     return render_template("console/submission.html", sub=sub, body=body)
 

@@ -67,6 +67,16 @@ def may_see_contacts(user, sub: Submission, scope=None) -> bool:
     return sub.tier == "partner" and sub.partner_org_id in scope.org_ids
 
 
+def audit_contact_view(user, sub: Submission, **detail) -> list[str]:
+    """Record in the audit log that `user` was shown this resident's contact details in full
+    (not for their own letter). Returns the fields shown."""
+    shown = shown_contacts(user, sub)
+    if shown and sub.submitter_id != user.id:
+        from app.audit.services import record
+        record(user, "read_sensitive", f"submission:{sub.id}", fields=shown, **detail)
+    return shown
+
+
 def shown_contacts(user, sub: Submission) -> list[str]:
     """The contact fields a detail view shows this caller in full (audited when not their own)."""
     if not may_see_contacts(user, sub):
