@@ -84,7 +84,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
-    api.init_app(app, spec_kwargs={"info": {"description": "Tongxin external API (contract v1)"}})
+    from app.core.openapi import register_security_schemes, spec_kwargs
+    api.init_app(app, spec_kwargs={"info": {"description": "Tongxin external API (contract v1)"},
+                                   **spec_kwargs()})
+    register_security_schemes(api)
     production = app.config["ENV_NAME"] == "production"
     talisman.init_app(
         app, force_https=False, strict_transport_security=production,
@@ -144,11 +147,11 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.sync.routes import blp as sync_blp
     from app.uploads.routes import blp as uploads_blp
     from app.volunteering.routes import blp as posts_blp
-    from app.console import community, configure, routes, work  # noqa: F401  (console pages)
+    from app.console import community, configure, exports, routes, work  # noqa: F401  (pages)
     from app.console.base import bp as console_bp
     from app.web.meta import blp as meta_blp
     from app.web.routes import bp as web_bp
-    from app.submissions import export, public  # noqa: F401  (more routes on that blueprint)
+    from app.submissions import export, export_jobs, public  # noqa: F401  (more routes on it)
     from app.volunteering import activities  # noqa: F401  (more routes on the posts blueprint)
 
     for blp in (auth_blp, grid_blp, forms_blp, submissions_blp, sync_blp, uploads_blp,

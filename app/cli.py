@@ -14,6 +14,7 @@ from app.accounts.services import import_users
 from app.accounts.sessions import prune_sessions
 from app.core.database import refresh_statistics, truncate_wal
 from app.stats import tallies
+from app.submissions import export_jobs, retention
 from app.submissions.timers import run_tick
 from app.demo.seed import database_is_empty, load_demo
 
@@ -90,6 +91,12 @@ def workflow_tick(now_text):
         click.echo(f"planner statistics refreshed: {', '.join(analysed)}")
     pruned = prune_sessions()
     throttle.prune()
+    erased = retention.erase_expired(now)
+    if erased:
+        click.echo(f"residents' contact details erased (retention): {erased} letters")
+    expired = export_jobs.remove_expired(now)
+    if expired:
+        click.echo(f"expired exports removed: {expired}")
     db.session.commit()
     if pruned:
         click.echo(f"ended sessions removed: {pruned}")

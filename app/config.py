@@ -22,6 +22,17 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
         "UPLOAD_MAX_BYTES": 5 * 1024 * 1024,
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", os.path.join(instance_path, "uploads")),
+        # Exports: up to EXPORT_INLINE_MAX_ROWS rows are answered at once (streamed); bigger
+        # ones are background jobs (POST /api/v1/exports) whose files are kept this long.
+        "EXPORT_FOLDER": env.get("EXPORT_FOLDER", os.path.join(instance_path, "exports")),
+        "EXPORT_INLINE_MAX_ROWS": int(env.get("EXPORT_INLINE_MAX_ROWS", 20_000)),
+        "EXPORT_KEEP_HOURS": int(env.get("EXPORT_KEEP_HOURS", 24)),
+        # The web process runs a queued export itself (a thread), so the embedded setup needs
+        # no worker; with a `flask worker` running, set false to leave them to it.
+        "EXPORTS_IN_PROCESS": env.get("EXPORTS_IN_PROCESS", "true").strip().lower()
+        in ("1", "true", "yes"),
+        # Residents' contact details of closed letters are erased this long after closing.
+        "CONTACT_RETENTION_DAYS": int(env.get("CONTACT_RETENTION_DAYS", 3 * 365)),
         "TOKEN_LIFETIME_DAYS": int(env.get("TOKEN_LIFETIME_DAYS", 30)),
         # Failed sign-ins of one account from one client before that client is locked out
         # of it; the lock starts at LOGIN_LOCK_SECONDS and doubles up to the period.

@@ -5,6 +5,7 @@ from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
+from marshmallow import INCLUDE, Schema, fields
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from sqlalchemy.orm import DeclarativeBase
@@ -26,5 +27,28 @@ migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=client_address, headers_enabled=True)
-api = Api()
+class ErrorBodySchema(Schema):
+    """What every error answer says (app/core/errors.py): a code, a message in the caller's
+    language, and for invalid input each field's reasons."""
+    class Meta:
+        unknown = INCLUDE   # some errors add details (retry_after, …)
+
+    code = fields.String(required=True, metadata={"description": "what went wrong, e.g. not_found"})
+    message = fields.String(required=True, metadata={"description": "in words, zh-CN or en"})
+    reasons = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                          data_key="fields",
+                          metadata={"description": "each invalid field's reasons"})
+    retry_after = fields.Integer(metadata={"description": "seconds (429, 503, locks)"})
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class TongxinApi(Api):
+    """flask-smorest's Api, documenting the errors the API really answers."""
+    ERROR_SCHEMA = ErrorSchema
+
+
+api = TongxinApi()
 talisman = Talisman()

@@ -19,7 +19,7 @@ def test_csv_export_opens_with_chinese_intact(login, people):
     row = dict(zip(header, rows[1]))
     assert row["需求描述"] == "燃气管道老化，需要改造"
     assert row["状态"] == "楼长处理中"
-    assert row["居民联系电话"] == "13912345678"
+    assert row["居民联系电话"] == "139****5678"   # masked unless asked for and needed (PIPL)
     assert len(rows) == 2
 
 

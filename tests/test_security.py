@@ -61,7 +61,8 @@ def test_exports_and_sensitive_reads_are_audited(login, people):
     sub = login("captain").post("/api/v1/submissions", json=suggestion(
         anonymous=False, contact_phone="13912345678")).get_json()
     login("captain").get(f"/api/v1/submissions/{sub['id']}")  # the submitter: not audited
-    login("branch").get(f"/api/v1/submissions/{sub['id']}")
+    login("committee").get(f"/api/v1/submissions/{sub['id']}")   # sees them in full
+    login("branch").get(f"/api/v1/submissions/{sub['id']}")      # masked: not audited
     login("branch").get("/api/v1/submissions/export?form=suggestion&format=csv")
     assert login("branch").get("/api/v1/audit").status_code == 403
     entries = login("admin").get("/api/v1/audit").get_json()["items"]

@@ -109,6 +109,8 @@ def submission_detail(sub_id):
         abort(404)
     body = submissions.serialize(sub, current_user, detail=True)
     body |= display.detail_words(sub, body)   # fields and history in words
+    if submissions.audit_contact_view(current_user, sub, via="console"):   # a full view
+        db.session.commit()
     return render_template("console/submission.html", sub=sub, body=body)
 
 

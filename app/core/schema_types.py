@@ -1,5 +1,5 @@
 """Schema types shared by every layer's request bodies and definitions."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.core.timezone import parse_local
 
@@ -22,3 +22,23 @@ class IsoDateTime(fields.Field):
             return parse_local(value)
         except ValueError:
             raise self.make_error("invalid") from None
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only: marshmallow's Boolean also takes 0, 1, "yes", "on"… (a
+    `{"closed": 0}` read as false)."""
+    default_error_messages = {"invalid": "Not a valid boolean."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class NotEmptySchema(Schema):
+    """A PATCH body that changes nothing ({}) is refused (422), not answered 200."""
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send at least one field to change.", "_schema")

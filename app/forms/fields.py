@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.accounts.services import PHONE_RE, normalize_phone
-from app.core.schema_types import LabelSchema
+from app.core.schema_types import LabelSchema, StrictBoolean
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -227,13 +227,6 @@ class BooleanField(FieldType):
     def make(cls, d):
         msgs = _messages() | {"invalid": _("Must be true or false.")}
         return StrictBoolean(**(cls.kwargs(d) | {"error_messages": msgs}))
-
-
-class StrictBoolean(fields.Boolean):
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class ConsentField(BooleanField):

@@ -2,7 +2,8 @@
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema
+from app.core.schema_types import StrictBoolean
 from sqlalchemy import select
 
 from app.core.errors import ApiError
@@ -17,7 +18,7 @@ blp = Blueprint("forms", __name__, url_prefix="/api/v1/forms",
 
 
 class FormPatchSchema(Schema):
-    closed = fields.Boolean(required=True)
+    closed = StrictBoolean(required=True)
 
 
 def _may_fill(form: Form, user) -> bool:

@@ -1,7 +1,7 @@
 """Form definitions: the schema a published definition must satisfy."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.core.schema_types import LabelSchema
+from app.core.schema_types import LabelSchema, StrictBoolean
 from app.forms.fields import NAME_RE, FieldSetupSchema
 
 
@@ -9,7 +9,7 @@ class FormDefinitionSchema(Schema):
     slug = fields.String(validate=validate.Regexp(r"^[a-z0-9][a-z0-9\-]{0,63}$"))
     title = fields.Nested(LabelSchema, required=True)
     description = fields.Nested(LabelSchema)
-    public = fields.Boolean(load_default=False)
+    public = StrictBoolean(load_default=False)
     submit_scope = fields.String(validate=validate.OneOf(("staff", "any")))
     fields_ = fields.List(fields.Nested(FieldSetupSchema), required=True,
                           validate=validate.Length(min=1, max=200), data_key="fields")

@@ -16,7 +16,7 @@ from app.grid.models import path_ids
 from app.grid.services import node_by_code
 from app.notices.models import Notice, NoticeRelay
 from app.notices.services import notice_or_404, relay_notice, relay_status
-from app.core.schema_types import IsoDateTime
+from app.core.schema_types import IsoDateTime, StrictBoolean
 from app.uploads.models import Upload
 from app.core.security import optional_user
 from app.uploads.storage import get_storage
@@ -30,7 +30,7 @@ class NoticeSchema(Schema):
     grid_code = fields.String(required=True)
     expires_at = IsoDateTime(allow_none=True)
     photo = fields.String(allow_none=True, validate=validate.Length(max=36))
-    public = fields.Boolean(load_default=True)
+    public = StrictBoolean(load_default=True)
 
 
 def serialize(n: Notice, relayed: bool | None = None) -> dict:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 from app.core.clock import parse_iso, utcnow
 from app.extensions import db
 from app.notifications import channels, messages, webhooks
+from app.submissions import export_jobs
 from app.notifications.models import DELIVERED, FAILED, PENDING, Channel, Delivery, Webhook
 
 BATCH = 20
@@ -139,6 +140,7 @@ def run_forever(app, stop: threading.Event, poll: float = POLL_SECONDS) -> None:
         with app.app_context():
             try:
                 run_once()
+                export_jobs.run_pending()   # big exports queued by the web servers
             finally:
                 db.session.remove()
         stop.wait(poll)
@@ -149,7 +151,8 @@ def run_forever(app, stop: threading.Event, poll: float = POLL_SECONDS) -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit")
 @click.option("--now", "now_text", default=None, help="ISO 8601 time to deliver at (with --once)")
 def worker_command(once, now_text):
-    """Deliver webhook calls from the outbox (retries with backoff). Safe to run several."""
+    """Deliver webhook calls from the outbox (retries with backoff) and write queued big
+    exports. Safe to run several."""
     try:
         now = parse_iso(now_text) if now_text else None
     except ValueError:
@@ -160,10 +163,13 @@ def worker_command(once, now_text):
             current_app.config["CLOCK"] = lambda: now
         try:
             counts = run_once()
+            exports = export_jobs.run_pending()
         finally:
             current_app.config["CLOCK"] = previous
         click.echo(f"worker: delivered {counts[DELIVERED]}, to retry {counts[PENDING]}, "
                    f"failed {counts[FAILED]}")
+        if exports:
+            click.echo(f"worker: exports written {exports}")
         return
     click.echo("worker: delivering from the outbox (Ctrl-C stops)")
     try:

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app.core.clock import parse_iso
 from app.core.i18n import pick
+from app.submissions.contacts import is_contact_field
 from app.submissions.words import (NOUNS, RESIDENT, SYSTEM, action_label, format_stamp, format_time,
                             format_timer_after, format_value, locale, yes_no)
 from app.extensions import db
@@ -106,6 +107,8 @@ def summary(sub, refs: References | None = None, lang: str | None = None) -> str
     data = sub.data or {}
     for kinds in (("post",), ("textarea",), ("text",)):
         for field in fields:
+            if is_contact_field(field):
+                continue   # a table never shows a resident's name or phone
             if field["type"] in kinds and data.get(field["name"]) not in (None, ""):
                 return field_text(field, data[field["name"]], lang, refs)
     return ""

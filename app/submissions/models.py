@@ -55,6 +55,9 @@ class Submission(db.Model):
     lock_version: Mapped[int] = mapped_column(default=1)
     # Residents who said "me too" on the public page instead of filing a new letter.
     supporters: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the resident's contact details were erased (retention or the resident's request):
+    # the letter and its figures remain.
+    contacts_erased_at: Mapped[datetime | None]
 
     node: Mapped[GridNode] = relationship(lazy="joined")
     # Loaded once per request through the identity map (a version's JSON is large; joining
@@ -153,3 +156,35 @@ class AppliedOp(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=system_now)
 
     __table_args__ = (UniqueConstraint("user_id", "op_id", name="uq_applied_op"),)
+
+
+class ExportJob(db.Model):
+    """A big export written in the background (contract §6.6): its filters, its progress and
+    the file, kept for EXPORT_KEEP_HOURS and readable by its requester only. The id is a
+    random token, so a guessed id finds nothing either."""
+
+    __tablename__ = "export_jobs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    form: Mapped[str] = mapped_column(String(100))
+    format: Mapped[str] = mapped_column(String(10))
+    filters: Mapped[dict] = mapped_column(JSON)
+    # Residents' contact details in full (the exporter's role needs them, chosen and audited).
+    contacts: Mapped[bool] = mapped_column(default=False)
+    locale: Mapped[str] = mapped_column(String(10), default="zh")
+    root: Mapped[str] = mapped_column(String(500))   # the site's address, for photo links
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    progress: Mapped[float] = mapped_column(default=0.0)
+    rows: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    path: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    # A runner's lease: one killed mid-file leaves the job to be taken again after it.
+    locked_until: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_export_jobs_state", "state"),
+                      Index("ix_export_jobs_user", "user_id"))

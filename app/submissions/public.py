@@ -68,3 +68,22 @@ def me_too(sub_id):
     supporters = db.session.execute(select(Submission.supporters).where(
         Submission.id == sub_id)).scalar_one()
     return jsonify({"id": sub_id, "supporters": supporters})
+
+
+@blp.route("/track/<code>/erase", methods=["POST"])
+@limiter.limit("10/minute")
+def erase_by_tracking_code(code):
+    """The resident holding a letter's tracking code has their contact details erased
+    (PIPL art. 47); the letter and its history stay. Safe to repeat."""
+    from app.audit.services import record
+    from app.core.clock import isoformat, utcnow
+    from app.submissions.retention import erase_contacts
+
+    sub = db.session.execute(select(Submission).where(
+        Submission.tracking_code == code.upper()[:16])).unique().scalar_one_or_none()
+    if sub is None:
+        raise ApiError(404)
+    held = erase_contacts(sub, utcnow())
+    record(None, "erase_contacts", f"submission:{sub.id}", reason="resident", fields=held)
+    return jsonify({"tracking_code": sub.tracking_code, "erased": held,
+                    "contacts_erased_at": isoformat(sub.contacts_erased_at)})

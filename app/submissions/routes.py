@@ -111,10 +111,7 @@ def get_submission(ident):
     sub = services.get_visible_or_404(user, ident)
     body = services.serialize(sub, user, detail=True)
     body |= display.detail_words(sub, body)
-    sensitive = [f for f in services.forms.sensitive_fields(sub.version) if sub.data.get(f)]
-    if sensitive and sub.submitter_id != user.id:
-        from app.audit.services import record
-        record(user, "read_sensitive", f"submission:{sub.id}", fields=sensitive)
+    services.audit_contact_view(user, sub)
     return jsonify(body)
 
 
@@ -126,6 +123,7 @@ def transition(args, ident):
     sub = services.get_visible_or_404(user, ident)
     services.take_action(sub, user, args)
     body = services.serialize(sub, user, detail=True)
+    services.audit_contact_view(user, sub, via="transition")   # the answer shows them too
     return jsonify(body | display.detail_words(sub, body))
 
 

@@ -1,7 +1,7 @@
 """Submission request bodies."""
 from marshmallow import Schema, fields, validate
 
-from app.core.schema_types import IsoDateTime
+from app.core.schema_types import IsoDateTime, StrictBoolean
 
 
 class SubmissionCreateSchema(Schema):
@@ -21,4 +21,4 @@ class TransitionSchema(Schema):
     resource = fields.Raw(allow_none=True)
     duplicate_of = fields.Raw(allow_none=True)
     grid_code = fields.String(allow_none=True, validate=validate.Length(max=64))
-    public_reply = fields.Boolean(load_default=False)
+    public_reply = StrictBoolean(load_default=False)

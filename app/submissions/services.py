@@ -9,7 +9,7 @@ from app.core.refcache import cached_object
 from app.grid.scope import scope_for
 from app.submissions.scope import submission_filter
 from app.extensions import db
-from app.forms import services as forms
+from app.submissions.contacts import contact_fields, masked_data
 from app.submissions.events import history_entry
 from app.submissions.models import Submission, SubmissionEvent
 from app.submissions.transitions import apply_transition
@@ -51,26 +51,47 @@ def get_visible_or_404(user, ident) -> Submission:
     return sub
 
 
-def _may_see_sensitive(user, sub: Submission, detail: bool) -> bool:
+def may_see_contacts(user, sub: Submission, scope=None) -> bool:
+    """Whether the caller sees the resident's contact details in full: the person who
+    submitted it, the community committee over it, and whoever must call back now — the
+    staff of the tier that holds it (a captain or branch over its node) or the partner unit
+    it is dispatched to. Everyone else (the other tiers, admins, auditors) sees them masked."""
     if user is None:
         return False
-    if sub.submitter_id == user.id:
+    if sub.submitter_id is not None and sub.submitter_id == user.id:
         return True
-    scope = scope_for(user)
-    if scope.is_admin:
-        return True
-    if detail:
-        return True  # they may see the submission at all (checked by the caller)
-    return scope.covers_path(sub.node_path, "branch")
+    scope = scope or scope_for(user)
+    for role, path in scope.staff:
+        if sub.node_path.startswith(path) and (role == "committee" or role == sub.tier):
+            return True
+    return sub.tier == "partner" and sub.partner_org_id in scope.org_ids
+
+
+def audit_contact_view(user, sub: Submission, **detail) -> list[str]:
+    """Record in the audit log that `user` was shown this resident's contact details in full
+    (not for their own letter). Returns the fields shown."""
+    shown = shown_contacts(user, sub)
+    if shown and sub.submitter_id != user.id:
+        from app.audit.services import record
+        record(user, "read_sensitive", f"submission:{sub.id}", fields=shown, **detail)
+    return shown
+
+
+def shown_contacts(user, sub: Submission) -> list[str]:
+    """The contact fields a detail view shows this caller in full (audited when not their own)."""
+    if not may_see_contacts(user, sub):
+        return []
+    return [f for f in contact_fields(sub.version) if sub.data.get(f)]
 
 
 def serialize(sub: Submission, user, detail: bool = False, history: list | None = None) -> dict:
     """The API's view of a submission; `history`, when the caller knows it, saves a query."""
     data = dict(sub.data or {})
-    if not _may_see_sensitive(user, sub, detail):
-        for name in forms.sensitive_fields(sub.version):
-            if data.get(name):
-                data[name] = mask(str(data[name]))
+    # Lists mask every resident's contact details but the caller's own letters; a detail
+    # shows them to those who must call back (may_see_contacts), and the view is audited.
+    own = user is not None and sub.submitter_id is not None and sub.submitter_id == user.id
+    if not own and not (detail and may_see_contacts(user, sub)):
+        data = masked_data(sub, data)
     workflow = sub.version.workflow
     out = {
         "id": sub.id, "uuid": sub.uuid, "form": sub.form.slug, "form_version": sub.form_version,
@@ -113,12 +134,6 @@ def attach_reference(subs) -> None:
             if key not in memo:
                 memo[key] = cached_object(key, lambda m=model, i=ident: db.session.get(m, i))
             set_committed_value(sub, name, memo[key])
-
-
-def mask(value: str) -> str:
-    if len(value) >= 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) > 7 else value[:3] + "****"
-    return "*" * len(value)
 
 
 def read_history(sub: Submission) -> list[dict]:

@@ -12,7 +12,7 @@ from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code
-from app.core.schema_types import IsoDateTime
+from app.core.schema_types import IsoDateTime, NotEmptySchema, StrictBoolean
 from app.volunteering import services
 from app.volunteering.models import Post
 from app.accounts.services import get_or_create_org
@@ -31,7 +31,7 @@ class PostCreateSchema(Schema):
                          validate=validate.OneOf(("service", "captain", "activity")))
     place = fields.String(load_default="", validate=validate.Length(max=200))
     partner = fields.String(validate=validate.Length(max=200))
-    public_signup = fields.Boolean(load_default=False)
+    public_signup = StrictBoolean(load_default=False)
     resident_capacity = fields.Integer(strict=True, allow_none=True,
                                        validate=validate.Range(min=1, max=100000))
 
@@ -41,9 +41,9 @@ class PostCreateSchema(Schema):
             raise ValidationError("Must be after starts_at.", "ends_at")
 
 
-class PostPatchSchema(Schema):
+class PostPatchSchema(NotEmptySchema):
     capacity = fields.Integer(strict=True, validate=validate.Range(min=1, max=100000))
-    open = fields.Boolean()
+    open = StrictBoolean()
     title = fields.String(validate=validate.Length(min=1, max=200))
     description = fields.String(validate=validate.Length(max=5000))
 
