@@ -70,7 +70,7 @@ export function sameValues(a, b) { return JSON.stringify(a) === JSON.stringify(b
 
 // The first words of a draft (its longest text), for the drafts list.
 export function draftWords(draft, max = 30) {
-  const texts = Object.values(draft.values || {}).filter((v) => typeof v === 'string' && v.trim() && !/^[\w-]+$/.test(v));
+  const texts = Object.values(draft.values || {}).filter((v) => typeof v === 'string' && v.trim() && !/^[\w.@+-]+$/.test(v.trim()));
   const text = texts.sort((x, y) => y.length - x.length)[0] || '';
   const chars = [...text.trim()];
   return chars.length > max ? `${chars.slice(0, max).join('')}…` : chars.join('');

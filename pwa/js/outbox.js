@@ -29,7 +29,8 @@ export function newId() {
 // The first words of what an item says (for lists): its longest text value, shortened.
 export function firstWords(item, max = 30) {
   const data = (item && item.op && item.op.data) || {};
-  const texts = Object.values(data).filter((v) => typeof v === 'string' && v.trim() && !/^\d+$/.test(v));
+  // Codes (a choice's value, a phone number) are not words: keep strings with spaces or Chinese.
+  const texts = Object.values(data).filter((v) => typeof v === 'string' && v.trim() && !/^[\w.@+-]+$/.test(v.trim()));
   const text = (item && item.op && item.op.comment) || texts.sort((a, b) => b.length - a.length)[0] || '';
   const chars = [...text.trim()];
   return chars.length > max ? `${chars.slice(0, max).join('')}…` : chars.join('');

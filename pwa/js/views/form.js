@@ -123,8 +123,8 @@ async function tellFate(ctx, uuid, user, status, isPublic) {
   status.textContent = '';
   status.classList.remove('warn');
   if (entry) {
-    status.append(h('strong', { 'data-testid': 'submitted' }, t('submitted')), ' ',
-      entry.submission_id ? t('number_is', { n: entry.submission_id }) : '');
+    status.append(h('strong', { 'data-testid': 'submitted' },
+      entry.submission_id ? t('submitted_no', { n: entry.submission_id }) : t('submitted')));
     if (isPublic && entry.tracking_code) {
       status.append(' ', t('submitted_thanks'), ' ', t('track_hint'), ' ',
         h('a', { href: `/app/t/${entry.tracking_code}`, 'data-link': true, 'data-testid': 'tracking-code' }, entry.tracking_code));
