@@ -381,3 +381,22 @@ def test_make_run_takes_host_and_port():
     default = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout
     assert "--host 127.0.0.1 --port 5000" in default
+
+
+def test_an_action_taken_online_says_done_not_later(phone, live_server, people):
+    base = live_server
+    token = token_for(base, "captain")
+    letter = requests.post(f"{base}/api/v1/submissions", json=suggestion("B1", content="电梯异响"),
+                           headers={"Authorization": f"Bearer {token}"}).json()
+    page = phone.new_page()
+    sign_in(page, base)
+    page.goto(f"{base}/app/item/{letter['id']}")
+    page.dblclick("button[data-action=escalate]")
+    status = page.get_by_test_id("submitted")
+    expect(status).to_contain_text("已办理", timeout=15000)
+    detail = requests.get(f"{base}/api/v1/submissions/{letter['id']}",
+                          headers={"Authorization": f"Bearer {token}"}).json()
+    expect(status).to_contain_text(detail["state_label"])
+    assert [h["action"] for h in detail["history"]].count("escalate") == 1
+    assert "有信号后" not in page.locator("main").inner_text()
+    shot(page, "action-done")

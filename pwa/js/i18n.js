@@ -78,6 +78,7 @@ const CATALOGUE = {
 
 // Drafts, outbox and sent lists; honest feedback; insecure context; large text (issue 23).
 Object.assign(CATALOGUE.zh, {
+  action_done: '已办理。', action_done_state: '已办理，现在的状态：{state}。',
   sending: '正在提交…', submitted: '已提交。', submitted_no: '已提交，编号 {n}。', number_is: '编号 {n}。', number_short: '编号 {n}', see_sent: '查看已发送',
   not_accepted: '这条内容没有被接收：', failing: '上传出错', retry: '重试',
   server_failed: '服务器处理这一条时多次出错，已先把其他内容送出。请稍后点「重试」；仍不行请点「导出为文件」交给社区工作人员。',
@@ -96,6 +97,7 @@ Object.assign(CATALOGUE.zh, {
   persist_denied: '提示：请不要清理浏览器的数据，否则还没上传的内容可能会丢失。', got_it: '知道了',
 });
 Object.assign(CATALOGUE.en, {
+  action_done: 'Done.', action_done_state: 'Done; it is now: {state}.',
   sending: 'Submitting…', submitted: 'Submitted.', submitted_no: 'Submitted: number {n}.', number_is: 'Number {n}.', number_short: 'No. {n}', see_sent: 'See sent items',
   not_accepted: 'This was not accepted:', failing: 'Upload failed', retry: 'Try again',
   server_failed: 'The server failed on this item several times; everything else was sent first. Tap “Try again” later; if it still fails, tap “Export as file” and give it to community staff.',

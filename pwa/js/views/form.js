@@ -3,8 +3,8 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { dateTime } from '../format.js';
 import { pick, t } from '../i18n.js';
-import { add, get as outboxGet, newId, PUBLIC } from '../outbox.js';
-import { errorWords } from './lists.js';
+import { add, newId, PUBLIC } from '../outbox.js';
+import { tellFate } from './lists.js';
 import { deleteDraft, getDraft, restore, sameValues, saveDraft, snapshot } from '../drafts.js';
 import { collect, downscale, renderForm, showErrors } from '../forms/render.js';
 import { cached, formDefinition, userKey } from '../state.js';
@@ -116,33 +116,6 @@ function prefill(form, definition, data) {
   form.dispatchEvent(new Event('change'));
 }
 
-// Say what really happened: sent (with its number, and the tracking code for a resident),
-// refused (in words, with the way to fix it), or waiting on this phone.
-async function tellFate(ctx, uuid, user, status, isPublic) {
-  const entry = (await ctx.outbox.sentLog(user)).find((e) => e.key === uuid);
-  status.textContent = '';
-  status.classList.remove('warn');
-  if (entry) {
-    status.append(h('strong', { 'data-testid': 'submitted' },
-      entry.submission_id ? t('submitted_no', { n: entry.submission_id }) : t('submitted')));
-    if (isPublic && entry.tracking_code) {
-      status.append(' ', t('submitted_thanks'), ' ', t('track_hint'), ' ',
-        h('a', { href: `/app/t/${entry.tracking_code}`, 'data-link': true, 'data-testid': 'tracking-code' }, entry.tracking_code));
-    } else if (!isPublic) {
-      status.append(' ', h('a', { href: '/app/sent', 'data-link': true }, t('see_sent')));
-    }
-    return;
-  }
-  const item = await outboxGet(uuid);
-  if (item && item.status !== 'waiting') {
-    status.classList.add('warn');
-    status.append(t('not_accepted'), ' ', errorWords(item), ' ',
-      item.kind === 'submit' && item.status === 'invalid'
-        ? h('a', { href: `/app/fix/${item.key}`, 'data-link': true }, t('fix')) : null);
-    return;
-  }
-  status.append(t('saved_offline'));
-}
 
 
 // Autosave into a draft as the person types; when they leave with typed input, keep it and say so.

@@ -5,7 +5,7 @@ import { h } from '../dom.js';
 import { dateTime } from '../format.js';
 import { t } from '../i18n.js';
 import { deleteDraft, draftWords, listDrafts } from '../drafts.js';
-import { items, PUBLIC, SENT_DAYS, sentLog, updateSent } from '../outbox.js';
+import { get, items, PUBLIC, SENT_DAYS, sentLog, updateSent } from '../outbox.js';
 import { userKey } from '../state.js';
 
 // An outbox item's trouble in words (never a code).
@@ -14,6 +14,39 @@ export function errorWords(item) {
   if (item.status === 'failing' || e.code === 'server_error') return t('server_failed');
   const fields = e.fields ? Object.values(e.fields).flat().join(' ') : '';
   return [e.message || t(item.status), fields].filter(Boolean).join(' ');
+}
+
+// Say what really happened: sent (with its number, and the tracking code for a resident),
+// refused (in words, with the way to fix it), or waiting on this phone.
+export async function tellFate(ctx, uuid, user, status, isPublic = false) {
+  const entry = (await ctx.outbox.sentLog(user)).find((e) => e.key === uuid);
+  status.textContent = '';
+  status.classList.remove('warn');
+  if (entry && entry.kind === 'transition') {
+    status.append(h('strong', { 'data-testid': 'submitted' },
+      entry.state_label ? t('action_done_state', { state: entry.state_label }) : t('action_done')));
+    return;
+  }
+  if (entry) {
+    status.append(h('strong', { 'data-testid': 'submitted' },
+      entry.submission_id ? t('submitted_no', { n: entry.submission_id }) : t('submitted')));
+    if (isPublic && entry.tracking_code) {
+      status.append(' ', t('submitted_thanks'), ' ', t('track_hint'), ' ',
+        h('a', { href: `/app/t/${entry.tracking_code}`, 'data-link': true, 'data-testid': 'tracking-code' }, entry.tracking_code));
+    } else if (!isPublic) {
+      status.append(' ', h('a', { href: '/app/sent', 'data-link': true }, t('see_sent')));
+    }
+    return;
+  }
+  const item = await get(uuid);
+  if (item && item.status !== 'waiting') {
+    status.classList.add('warn');
+    status.append(t('not_accepted'), ' ', errorWords(item), ' ',
+      item.kind === 'submit' && item.status === 'invalid'
+        ? h('a', { href: `/app/fix/${item.key}`, 'data-link': true }, t('fix')) : null);
+    return;
+  }
+  status.append(t(entry === undefined && item && item.kind !== 'submit' ? 'action_queued' : 'saved_offline'));
 }
 
 function draftHref(draft) {
