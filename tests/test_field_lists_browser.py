@@ -400,3 +400,22 @@ def test_an_action_taken_online_says_done_not_later(phone, live_server, people):
     assert [h["action"] for h in detail["history"]].count("escalate") == 1
     assert "有信号后" not in page.locator("main").inner_text()
     shot(page, "action-done")
+
+
+def test_lists_speak_english_too_without_keys_or_codes(phone, live_server, people):
+    base = live_server
+    page = phone.new_page()
+    sign_in(page, base)
+    page.evaluate("localStorage.setItem('tongxin-lang', 'en')")
+    page.goto(f"{base}/app/new/suggestion?grid_code=B1")
+    page.fill("textarea[name=content]", "Half a letter")
+    page.click("a.brand")
+    expect(page.get_by_test_id("flash")).to_contain_text("draft")
+    for path, words in [("/app/", "Drafts"), ("/app/drafts", "Continue"), ("/app/outbox", "Waiting"),
+                        ("/app/sent", "Sent")]:
+        page.goto(base + path)
+        page.wait_for_function("() => document.body.dataset.ready === '1'")
+        text = page.locator("body").inner_text()
+        assert words in text, path
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), (path, text)
+    assert page.evaluate("document.documentElement.lang") == "en"
