@@ -419,3 +419,18 @@ def test_lists_speak_english_too_without_keys_or_codes(phone, live_server, peopl
         assert words in text, path
         assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), (path, text)
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_resident_public_form_keeps_its_draft_over_a_reload(phone, live_server, people):
+    page = phone.new_page()
+    page.goto(f"{live_server}/app/s/B1")
+    page.select_option("select[name=category]", "suggestion")
+    page.fill("textarea[name=content]", "写到一半来了电话")
+    page.wait_for_timeout(400)  # the autosave runs a quarter second after the last key
+    page.reload()
+    expect(page.locator("textarea[name=content]")).to_have_value("写到一半来了电话")
+    expect(page.get_by_test_id("draft-note")).to_contain_text("恢复")
+    page.get_by_test_id("draft-clear").click()
+    expect(page.locator("textarea[name=content]")).to_have_value("")
+    page.reload()
+    expect(page.locator("textarea[name=content]")).to_have_value("")
