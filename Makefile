@@ -22,13 +22,24 @@ setup: $(VENV)/.run-deps
 
 setup-dev: $(VENV)/.dev-deps
 
-## Serve the demo on http://127.0.0.1:5000 (SQLite under instance/), with the outbox worker
-## in the background (stopped with the server).
+## Serve the demo on http://$(HOST):$(PORT) (default 127.0.0.1:5000; `make run HOST=0.0.0.0
+## PORT=8080` for other machines), SQLite under instance/, with the outbox worker in the
+## background (stopped with the server). Phones need HTTPS: see README, "Deployment".
+HOST ?= 127.0.0.1
+PORT ?= 5000
+SHOW_HOST = $(if $(filter 0.0.0.0 ::,$(HOST)),$(shell hostname -I 2>/dev/null | cut -d' ' -f1 | grep . || echo 127.0.0.1),$(HOST))
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
+	@echo ""
+	@echo "  Field app (phones):  http://$(SHOW_HOST):$(PORT)/app/"
+	@echo "  Staff console:       http://$(SHOW_HOST):$(PORT)/admin/"
+	@echo "  Demo accounts:       captain, branch, committee, partner, volunteer, member, admin"
+	@echo "                       (password tongxin-demo; the full list is in README, \"Demo accounts\")"
+	@echo "  Phones on the network need https:// (README, \"Deployment\"); plain http works on this machine."
+	@echo ""
 	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## Run every test (PostgreSQL tests: set TEST_DATABASE_URL; browser tests need Chromium).
 test: setup-dev

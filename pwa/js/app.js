@@ -11,11 +11,15 @@ import { fixView, homeView, outboxPanel } from './views/home.js';
 import { detailView, inboxView } from './views/inbox.js';
 import { loginView } from './views/login.js';
 import { meetingsView, pointsView, postsView, trackView } from './views/posts.js';
+import { draftsView, sentView } from './views/lists.js';
 
 const main = document.getElementById('main');
 const countEl = document.querySelector('[data-testid="outbox-count"]');
 const netEl = document.getElementById('net');
 const noticeEl = document.getElementById('notice');
+const flashEl = document.getElementById('flash');
+let lastPath = null;
+applyLargeText();
 let failures = 0;
 let retryTimer = null;
 let probeTimer = null;
@@ -32,8 +36,24 @@ async function render() {
   document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
   document.getElementById('lang').textContent = t('language');
   document.getElementById('sign-out').textContent = t('sign_out');
+  document.querySelector('#sync-button .chip-label').textContent = t('outbox_label');
+  applyLargeText();
   const persist = document.getElementById('persist');
-  if (persist.dataset.persisted) persist.textContent = t(persist.dataset.persisted === 'true' ? 'storage_persisted' : 'storage_not_persisted');
+  if (persist.dataset.persisted) {
+    persist.querySelector('span').textContent = t(persist.dataset.persisted === 'true' ? 'persist_granted' : 'persist_denied');
+    persist.querySelector('button').textContent = t('got_it');
+  }
+  if (!window.isSecureContext) showInsecure();
+  // Leaving a form with typed input: it is kept as a draft, and the person is told so.
+  const target = location.pathname;
+  let leftWords = null;
+  if (ctx.beforeLeave) {
+    const leave = ctx.beforeLeave;
+    ctx.beforeLeave = null;
+    leftWords = await leave().catch(() => null);
+  }
+  if (target !== lastPath) flashEl.textContent = lastPath !== null && leftWords ? leftWords : '';
+  lastPath = target;
   await loadMeta();
   const session = await getSession();
   ctx.session = session && !session.expired ? session : null;
@@ -50,9 +70,12 @@ async function render() {
   else if (parts[0] === 'points') view = await pointsView(ctx);
   else if (parts[0] === 'meetings') view = await meetingsView(ctx);
   else if (parts[0] === 'outbox') view = await outboxPanel(ctx);
+  else if (parts[0] === 'drafts') view = await draftsView(ctx);
+  else if (parts[0] === 'sent') view = await sentView(ctx);
   else if (parts[0] === 'fix' && parts[1]) view = await fixView(ctx, parts[1], formView);
   else view = await homeView(ctx);
   clear(main).append(view);
+  oneHeading(main);
   document.getElementById('sign-out').hidden = !ctx.session;
   if (session && session.expired) showNotice(t('session_expired'));
   updateStatus();
@@ -68,6 +91,37 @@ async function updateStatus() {
 }
 
 function showNotice(text) { noticeEl.textContent = text; noticeEl.hidden = !text; }
+
+// Every screen has exactly one <h1>: the screen's own if it has one, else a heading named after
+// the screen's first heading (read by screen readers, not shown twice on screen).
+function oneHeading(root) {
+  const own = root.querySelectorAll('h1');
+  if (own.length) return;
+  const first = root.querySelector('h2, h3');
+  const title = first ? first.textContent.trim() : t('app_name');
+  root.prepend(h('h1', { class: 'visually-hidden', 'data-testid': 'screen-title' }, `${t('app_name')} · ${title}`));
+  document.title = `${title} · ${t('app_name')}`;
+}
+
+// Plain HTTP on a LAN: say so, with what to do (input is still kept: see outbox.newId).
+function showInsecure() {
+  const el = document.getElementById('insecure');
+  el.textContent = t('insecure');
+  el.hidden = false;
+}
+
+// Large text for older eyes: a toggle in the bar, remembered on this phone (public page too).
+function largeText() { return localStorage.getItem('tongxin-large-text') === '1'; }
+function applyLargeText() {
+  const on = largeText();
+  document.documentElement.classList.toggle('large-text', on);
+  const button = document.getElementById('large-text');
+  if (button) {
+    button.textContent = t('large_text');
+    button.setAttribute('aria-pressed', String(on));
+    button.title = t(on ? 'large_text_on' : 'large_text_off');
+  }
+}
 
 // Send what waits. On failure: exponential backoff capped at 5 minutes, and meanwhile a cheap
 // probe of /healthz every few seconds, so items go the moment the server answers again.
@@ -126,7 +180,7 @@ outbox.onChange(() => {
   updateStatus();
   // Views that list the outbox show each item's fate as it changes; forms are left alone.
   const path = location.pathname.replace(/\/+$/, '');
-  if (path === '/app' || path === '/app/outbox') {
+  if (path === '/app' || path === '/app/outbox' || path === '/app/drafts') {
     clearTimeout(rerenderTimer);
     rerenderTimer = setTimeout(render, 100);
   }
@@ -137,7 +191,14 @@ setInterval(async () => {
 }, 30000);
 
 document.getElementById('lang').addEventListener('click', () => { setLang(lang() === 'en' ? 'zh' : 'en'); render(); });
-document.getElementById('sync-button').addEventListener('click', () => flushSoon());
+document.getElementById('sync-button').addEventListener('click', () => {
+  flushSoon();
+  if (ctx.session && location.pathname.replace(/\/+$/, '') !== '/app/outbox') ctx.go('/app/outbox');
+});
+document.getElementById('large-text').addEventListener('click', () => {
+  localStorage.setItem('tongxin-large-text', largeText() ? '0' : '1');
+  applyLargeText();
+});
 document.getElementById('sign-out').addEventListener('click', async () => {
   const session = await getSession();
   const waiting = session ? (await outbox.items(session.user)).length : 0;
@@ -173,12 +234,19 @@ async function registerWorker() {
   navigator.serviceWorker.addEventListener('message', (event) => { if (event.data === 'outbox-changed') updateStatus(); });
 }
 
+// Ask to keep this phone's data; say what that means once, in plain words, then never again.
 async function persistStorage() {
   const el = document.getElementById('persist');
   if (!navigator.storage || !navigator.storage.persist) return;
   const granted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
-  el.textContent = granted ? t('storage_persisted') : t('storage_not_persisted');
+  if (localStorage.getItem('tongxin-persist-told')) return;
+  localStorage.setItem('tongxin-persist-told', '1');
   el.dataset.persisted = String(granted);
+  el.querySelector('span').textContent = t(granted ? 'persist_granted' : 'persist_denied');
+  const button = el.querySelector('button');
+  button.textContent = t('got_it');
+  button.onclick = () => { el.hidden = true; };
+  el.hidden = false;
 }
 
 async function boot() {

@@ -76,6 +76,46 @@ const CATALOGUE = {
   },
 };
 
+// Drafts, outbox and sent lists; honest feedback; insecure context; large text (issue 23).
+Object.assign(CATALOGUE.zh, {
+  action_done: '已办理。', action_done_state: '已办理，现在的状态：{state}。',
+  sending: '正在提交…', submitted: '已提交。', submitted_no: '已提交，编号 {n}。', number_is: '编号 {n}。', number_short: '编号 {n}', see_sent: '查看已发送',
+  not_accepted: '这条内容没有被接收：', failing: '上传出错', retry: '重试',
+  server_failed: '服务器处理这一条时多次出错，已先把其他内容送出。请稍后点「重试」；仍不行请点「导出为文件」交给社区工作人员。',
+  draft_restored: '已恢复您 {time} 没填完的内容。', draft_clear: '清空重填',
+  draft_kept: '刚才没填完的内容已存为草稿，可在首页「草稿」里继续填写。',
+  drafts: '草稿', my_lists: '草稿、待上传和已发送', sent_list: '已发送', saved_on: '保存于 {time}',
+  draft_continue: '继续填写', confirm_delete_draft: '确定删除这份草稿吗？删除后无法恢复。', delete: '删除',
+  drafts_help: '填了一半的表格会自动保存在这部手机上，关掉浏览器也不会丢。', no_drafts: '没有草稿。',
+  delivered: '已送达', as_of: '（{time} 时的状态，有信号后更新）', open: '查看详情',
+  sent_help: '近四周从这部手机发出的内容，以及它们现在的办理状态。',
+  sent_help_offline: '近四周从这部手机发出的内容。现在没有信号，显示的是上次查到的状态。',
+  nothing_sent: '近四周还没有从这部手机发出过内容。', open_fix: '查看或修改',
+  outbox_label: '待上传', large_text: '大字', large_text_on: '大字模式：已开启', large_text_off: '大字模式：已关闭',
+  insecure: '这个网址以 http:// 开头，不安全：手机可能无法离线保存和安装本应用。您填写的内容仍会保存在这部手机上。请让社区管理员改用 https:// 开头的网址。',
+  persist_granted: '您填写的内容会一直保存在这部手机上，清理浏览器缓存也不会丢。',
+  persist_denied: '提示：请不要清理浏览器的数据，否则还没上传的内容可能会丢失。', got_it: '知道了',
+});
+Object.assign(CATALOGUE.en, {
+  action_done: 'Done.', action_done_state: 'Done; it is now: {state}.',
+  sending: 'Submitting…', submitted: 'Submitted.', submitted_no: 'Submitted: number {n}.', number_is: 'Number {n}.', number_short: 'No. {n}', see_sent: 'See sent items',
+  not_accepted: 'This was not accepted:', failing: 'Upload failed', retry: 'Try again',
+  server_failed: 'The server failed on this item several times; everything else was sent first. Tap “Try again” later; if it still fails, tap “Export as file” and give it to community staff.',
+  draft_restored: 'Restored what you were filling in at {time}.', draft_clear: 'Clear and start again',
+  draft_kept: 'What you had typed is kept as a draft; continue it from “Drafts” on the home screen.',
+  drafts: 'Drafts', my_lists: 'Drafts, waiting and sent', sent_list: 'Sent', saved_on: 'Saved {time}',
+  draft_continue: 'Continue', confirm_delete_draft: 'Delete this draft? It cannot be recovered.', delete: 'Delete',
+  drafts_help: 'Half-filled forms are saved on this phone by themselves, even if the browser is closed.', no_drafts: 'No drafts.',
+  delivered: 'Delivered', as_of: '(state as of {time}; updates when there is signal)', open: 'Open',
+  sent_help: 'What left this phone in the last four weeks, and where it stands now.',
+  sent_help_offline: 'What left this phone in the last four weeks. No signal now: these are the last known states.',
+  nothing_sent: 'Nothing sent from this phone in the last four weeks.', open_fix: 'Read or fix',
+  outbox_label: 'Waiting', large_text: 'Large text', large_text_on: 'Large text: on', large_text_off: 'Large text: off',
+  insecure: 'This address starts with http:// and is not secure: the phone may not keep the app offline or install it. What you type is still kept on this phone. Ask the community administrator for an https:// address.',
+  persist_granted: 'What you fill in stays on this phone, even if the browser cache is cleared.',
+  persist_denied: 'Tip: do not clear the browser’s data, or items not yet uploaded could be lost.', got_it: 'Got it',
+});
+
 export function lang() {
   const chosen = localStorage.getItem('tongxin-lang');
   return chosen === 'en' ? 'en' : 'zh';

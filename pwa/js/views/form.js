@@ -4,6 +4,8 @@ import { h } from '../dom.js';
 import { dateTime } from '../format.js';
 import { pick, t } from '../i18n.js';
 import { add, newId, PUBLIC } from '../outbox.js';
+import { tellFate } from './lists.js';
+import { deleteDraft, getDraft, restore, sameValues, saveDraft, snapshot } from '../drafts.js';
 import { collect, downscale, renderForm, showErrors } from '../forms/render.js';
 import { cached, formDefinition, userKey } from '../state.js';
 
@@ -29,9 +31,33 @@ export async function formView(ctx, slug, { publicCode = null, fix = null } = {}
   if (fix) prefill(form, definition, fix.op.data);
   const status = h('div', { class: 'notice', role: 'status', 'data-testid': 'form-status' });
   const similar = h('div', { class: 'similar' });
-  form.append(status, h('button', { type: 'submit', class: 'primary big' }, t('submit')));
+  const submitButton = h('button', { type: 'submit', class: 'primary big' }, t('submit'));
+  form.append(status, submitButton);
+  const draftUser = publicCode ? PUBLIC : userKey(session);
+  const draftForm = publicCode ? `s:${publicCode}` : definition.slug;
+  const draftNote = h('div', { class: 'notice draft-note', role: 'status', 'data-testid': 'draft-note' });
+  const autosave = fix ? null : await draftKeeper(ctx, form, {
+    user: draftUser, form: draftForm, note: draftNote,
+    describe: () => ({ title: pick(definition.title), slug: definition.slug, public_code: publicCode,
+                       grid_name: needsWhere && where.value ? where.selectedOptions[0].textContent : null }),
+  });
+  // One tap, one item: the uuid is made once per filling and kept until it is handed to the
+  // outbox, and a second tap while the first is handled does nothing.
+  let uuid = newId();
+  let busy = false;
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (busy) return;
+    busy = true;
+    submitButton.disabled = true;
+    try {
+      await submit();
+    } finally {
+      busy = false;
+      submitButton.disabled = false;
+    }
+  });
+  async function submit() {
     const { data, photos, errors } = collect(form, definition);
     let gridCode = publicCode || where.value;
     if (!publicCode && !needsWhere) {
@@ -49,22 +75,27 @@ export async function formView(ctx, slug, { publicCode = null, fix = null } = {}
       ctx.flushSoon();
       return;
     }
-    const op = { op: 'submit', uuid: newId(), form: definition.slug, form_version: definition.version,
+    const op = { op: 'submit', uuid, form: definition.slug, form_version: definition.version,
                  grid_code: gridCode, data, client_created_at: new Date().toISOString() };
-    await add({ key: op.uuid, user: publicCode ? PUBLIC : userKey(session), kind: 'submit', op,
-                photos: stored, title: pick(definition.title) });
+    const user = publicCode ? PUBLIC : userKey(session);
+    const gridName = needsWhere && where.value ? where.selectedOptions[0].textContent : null;
+    await add({ key: op.uuid, user, kind: 'submit', op, photos: stored, title: pick(definition.title),
+                grid_name: gridName });
+    uuid = newId();
+    if (autosave) await autosave.done();
     form.reset();
+    if (autosave) restore(form, autosave.baseline);
     form.dispatchEvent(new Event('change'));
-    status.textContent = navigator.onLine ? t('sent') : t('saved_offline');
-    const result = await ctx.flushSoon();
-    if (publicCode) await showTracking(ctx, op.uuid, status);
-    else if (result && result.sent) status.textContent = t('sent');
-  });
+    status.textContent = navigator.onLine ? t('sending') : t('saved_offline');
+    if (navigator.onLine) await ctx.flushSoon();
+    await tellFate(ctx, op.uuid, user, status, Boolean(publicCode));
+  }
   if (publicCode && navigator.onLine) loadSimilar(publicCode, similar).catch(() => {});
   const board = publicCode ? await publicNotices(publicCode) : null;
   const events = publicCode && navigator.onLine ? await publicActivities(publicCode) : null;
   return h('section', {},
     h('h2', {}, publicCode ? t('public_title') : pick(definition.title)),
+    draftNote,
     publicCode ? h('p', { class: 'help' }, t('anonymous_note')) : null,
     definition.description ? h('p', { class: 'help' }, pick(definition.description)) : null,
     board, events, similar, form);
@@ -85,14 +116,54 @@ function prefill(form, definition, data) {
   form.dispatchEvent(new Event('change'));
 }
 
-async function showTracking(ctx, uuid, status) {
-  const log = await ctx.outbox.sentLog(PUBLIC);
-  const entry = log.find((e) => e.key === uuid);
-  if (entry && entry.tracking_code) {
-    status.textContent = '';
-    status.append(t('submitted_thanks'), ' ', t('track_hint'), ' ',
-      h('a', { href: `/app/t/${entry.tracking_code}`, 'data-link': true, 'data-testid': 'tracking-code' }, entry.tracking_code));
+
+
+// Autosave into a draft as the person types; when they leave with typed input, keep it and say so.
+async function draftKeeper(ctx, form, { user, form: formKey, note, describe }) {
+  const baseline = snapshot(form);
+  const draft = await getDraft(user, formKey);
+  if (draft && !sameValues(draft.values, baseline)) {
+    restore(form, draft.values);
+    note.append(t('draft_restored', { time: dateTime(draft.saved_at) }), ' ',
+      h('button', { type: 'button', class: 'small', 'data-testid': 'draft-clear', onclick: async () => {
+        await deleteDraft(user, formKey);
+        restore(form, baseline);
+        note.textContent = '';
+      } }, t('draft_clear')));
   }
+  let timer = null;
+  let pending = Promise.resolve();
+  const save = () => {
+    clearTimeout(timer);
+    timer = null;
+    const values = snapshot(form);
+    pending = pending.then(() => (sameValues(values, baseline)
+      ? deleteDraft(user, formKey)
+      : saveDraft(user, formKey, { ...describe(), values }))).catch(() => {});
+    return pending;
+  };
+  const soon = () => { clearTimeout(timer); timer = setTimeout(save, 250); };
+  form.addEventListener('input', soon);
+  form.addEventListener('change', soon);
+  const onHide = () => { if (timer) save(); };
+  window.addEventListener('pagehide', onHide);
+  document.addEventListener('visibilitychange', onHide);
+  ctx.beforeLeave = async () => {
+    window.removeEventListener('pagehide', onHide);
+    document.removeEventListener('visibilitychange', onHide);
+    await save();
+    return sameValues(snapshot(form), baseline) ? null : t('draft_kept');
+  };
+  return {
+    baseline,
+    // The item is in the outbox now: the draft has done its job.
+    async done() {
+      clearTimeout(timer);
+      await pending;
+      await deleteDraft(user, formKey);
+      note.textContent = '';
+    },
+  };
 }
 
 // The building's current notices for residents; kept for offline display too.

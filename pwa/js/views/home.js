@@ -2,7 +2,8 @@
 import { h } from '../dom.js';
 import { dateTime, formLabel, roleLabel } from '../format.js';
 import { pick, t } from '../i18n.js';
-import { add, items, newId, PUBLIC, remove, retry, sentLog } from '../outbox.js';
+import { add, firstWords, items, newId, PUBLIC, remove, retry, sentLog } from '../outbox.js';
+import { errorWords, listsNav } from './lists.js';
 import { cached, formDefinition, userKey } from '../state.js';
 
 export async function homeView(ctx) {
@@ -22,6 +23,7 @@ export async function homeView(ctx) {
       h('a', { class: 'tile', href: '/app/points', 'data-link': true }, t('points')),
       (me.roles || []).some((r) => ['partner', 'committee', 'branch'].includes(r.role))
         ? h('a', { class: 'tile', href: '/app/meetings', 'data-link': true }, t('meetings')) : null),
+    await listsNav(ctx),
     await noticesPanel(ctx),
     await outboxPanel(ctx));
 }
@@ -53,9 +55,18 @@ export async function outboxPanel(ctx) {
   const log = await sentLog(user);
   const rows = list.map((item) => h('li', { class: `card outbox-item status-${item.status}`, dataset: { key: item.key } },
     h('div', {}, h('strong', {}, item.title || formLabel(item.op && item.op.form) || t('outbox')), ' · ', h('span', { class: 'badge' }, t(item.status))),
-    item.errors ? h('div', { class: 'error' }, item.errors.message || '',
-      item.errors.fields ? ` ${Object.values(item.errors.fields).flat().join(' ')}` : '') : null,
-    item.status === 'waiting' ? null : h('div', { class: 'row' },
+    h('div', { class: 'help' }, [item.grid_name,
+      t('saved_on', { time: dateTime(item.created_at) })].filter(Boolean).join(' · ')),
+    firstWords(item) ? h('p', { class: 'excerpt' }, firstWords(item)) : null,
+    item.errors || item.status === 'failing' ? h('div', { class: 'error' }, errorWords(item)) : null,
+    item.kind === 'submit' && item.status !== 'invalid'
+      ? h('a', { href: `/app/fix/${item.key}`, 'data-link': true, class: 'open-item' }, t('open_fix')) : null,
+    item.status === 'failing' ? h('div', { class: 'row' },
+      h('button', { type: 'button', onclick: async () => { await retry(item.key); ctx.flushSoon(); ctx.rerender(); } }, t('retry')),
+      h('button', { type: 'button', class: 'danger', onclick: async () => {
+        if (confirm(t('confirm_discard'))) { await remove(item.key); ctx.rerender(); }
+      } }, t('discard'))) : null,
+    item.status === 'waiting' || item.status === 'failing' ? null : h('div', { class: 'row' },
       item.status === 'invalid' && item.kind === 'submit'
         ? h('a', { class: 'button', href: `/app/fix/${item.key}`, 'data-link': true }, t('fix')) : null,
       item.status !== 'invalid' ? h('button', { type: 'button', onclick: async () => { await retry(item.key, { asNew: true }); ctx.flushSoon(); ctx.rerender(); } }, t('resubmit')) : null,

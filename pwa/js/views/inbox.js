@@ -7,6 +7,7 @@ import { dateTime, eventText, fieldText, formLabel, stateLabel } from '../format
 import { pick, t } from '../i18n.js';
 import { add, newId } from '../outbox.js';
 import { photoStrip } from '../photos.js';
+import { tellFate } from './lists.js';
 import { cached, formDefinition, formTitles, userKey } from '../state.js';
 
 // One line that says what the item is about, in words.
@@ -104,10 +105,13 @@ function actionForm(ctx, item, action, status) {
     needsComment || action.action === 'resolve' ? h('textarea', { name: 'comment', placeholder: t('comment'), rows: 2 }) : null,
     action.partner === 'required' ? h('input', { name: 'partner', placeholder: t('partner') }) : null,
     h('button', { type: 'submit', class: 'primary', 'data-action': action.action }, pick(action.label)));
+  let busy = false;  // a double tap makes one action
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (busy) return;
+    busy = true;
     const comment = form.comment ? form.comment.value.trim() : '';
-    if (needsComment && !comment) { status.textContent = `${t('comment')}: ${t('required')}`; return; }
+    if (needsComment && !comment) { busy = false; status.textContent = `${t('comment')}: ${t('required')}`; return; }
     const op = { op: 'transition', op_id: newId(), submission: item.uuid, action: action.action,
                  expected_state: item.state, comment: comment || undefined,
                  partner: form.partner ? form.partner.value.trim() : undefined };
@@ -119,8 +123,10 @@ function actionForm(ctx, item, action, status) {
       await cacheSet(userKey(ctx.session), 'inbox', inbox);
     }
     form.querySelectorAll('button').forEach((b) => { b.disabled = true; });
-    status.textContent = t('action_queued');
-    ctx.flushSoon();
+    // Honest feedback (issue 23): done at once when online, "uploads later" only when it waits.
+    status.textContent = navigator.onLine ? t('sending') : t('action_queued');
+    if (navigator.onLine) await ctx.flushSoon();
+    await tellFate(ctx, op.op_id, userKey(ctx.session), status);
   });
   return form;
 }
