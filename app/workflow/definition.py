@@ -19,7 +19,8 @@ DURATION_RE = re.compile(r"^(\d+)\s*([mhd])$")
 def parse_duration(text: str) -> timedelta:
     match = DURATION_RE.match(text.strip())
     if not match:
-        raise ValueError(f"bad duration '{text}' (use e.g. 30m, 48h, 7d)")
+        # An English msgid: flatten_messages translates it (app/core/errors.translate).
+        raise ValueError("Not a valid time limit: give a whole number and a unit, e.g. 48 hours or 3 days.")
     n, unit = int(match.group(1)), match.group(2)
     return {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n)}[unit]
 
@@ -164,7 +165,7 @@ def _check_timers(timers: list, transitions: list, errors: dict) -> None:
         except ValueError as exc:
             _bad(errors, f"timers.{i}.after", str(exc))
         if (timer["action"], timer["state"]) not in names:
-            _bad(errors, f"timers.{i}", f"no '{timer['action']}' transition leaves '{timer['state']}'")
+            _bad(errors, f"timers.{i}", "No action of this name leaves this state.")
 
 
 def validate_workflow(data: dict) -> dict:
