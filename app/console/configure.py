@@ -163,7 +163,8 @@ def form_closed(slug):
 def field_name():
     """The machine name the builder would give a label (pinyin, unique among `taken`)."""
     taken = [t for t in request.args.get("taken", "").split(",") if t]
-    return {"name": forms.derive_name(request.args.get("label", "")[:200], taken)}
+    longest = min(max(request.args.get("longest", 56, type=int), 8), 56)   # states, actions: 36
+    return {"name": forms.derive_name(request.args.get("label", "")[:200], taken, longest=longest)}
 
 
 @bp.post("/forms/diagram")

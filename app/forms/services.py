@@ -219,14 +219,14 @@ def clear_schema_cache() -> None:
 
 # --- Building forms from labels (the console's form builder and the API share these) ---
 
-def derive_name(label: str, taken=(), prefix: str = "f") -> str:
+def derive_name(label: str, taken=(), prefix: str = "f", longest: int = 56) -> str:
     """A machine name from a Chinese (or English) label: pinyin joined with `_`, ascii only,
     starting with a letter, at most 64 characters, and not one of `taken` (`_2`, `_3`… added)."""
     from pypinyin import lazy_pinyin
     parts = []
     for chunk in lazy_pinyin(str(label or "")):
         parts.extend(re.findall(r"[a-z0-9]+", chunk.lower()))
-    base = "_".join(parts)[:56].strip("_") or prefix
+    base = "_".join(parts)[:longest].strip("_") or prefix
     if not base[0].isalpha():
         base = f"{prefix}_{base}"
     taken = set(taken)

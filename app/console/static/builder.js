@@ -53,8 +53,8 @@ function el(tag, attrs = {}, ...children) {
 const readDef = () => JSON.parse(definition.value);
 const readWf = () => JSON.parse(workflowBox.value);
 
-async function machineName(label, taken) {
-  const url = `${editor.dataset.nameUrl}?label=${encodeURIComponent(label)}&taken=${encodeURIComponent(taken.join(','))}`;
+async function machineName(label, taken, longest = 56) {
+  const url = `${editor.dataset.nameUrl}?label=${encodeURIComponent(label)}&taken=${encodeURIComponent(taken.join(','))}&longest=${longest}`;
   const r = await fetch(url, { credentials: 'same-origin' });
   return (await r.json()).name;
 }
@@ -108,14 +108,14 @@ newType.addEventListener('change', showOptions);
 showOptions();
 
 document.getElementById('add-field').addEventListener('click', async () => {
-  const parsed = readDef();
-  const zh = document.getElementById('new-zh').value.trim();
-  const en = document.getElementById('new-en').value.trim();
+  // Read and clear the adder first: the machine name comes back from the server later.
+  const value = (id) => document.getElementById(id).value.trim();
+  const zh = value('new-zh');
+  const en = value('new-en');
   if (!zh && !en) { alert(TEXT.needLabel); return; }
   const type = newType.value;
-  const taken = parsed.fields.map((f) => f.name);
-  const name = document.getElementById('new-name').value.trim() || await machineName(zh || en, taken);
-  const field = { name, type, required: document.getElementById('new-required').checked,
+  const given = value('new-name');
+  const field = { name: given, type, required: document.getElementById('new-required').checked,
     label: { zh: zh || en, en: en || '' } };
   if (type === 'select' || type === 'multiselect') {
     field.choices = document.getElementById('new-choices').value.split('\n').map((line) => line.trim())
@@ -125,17 +125,23 @@ document.getElementById('add-field').addEventListener('click', async () => {
           : { value: first.trim(), label: { zh: second.trim(), en: '' } };
       });
   }
-  const max = document.getElementById('new-max').value;
+  const max = value('new-max');
   if (max && ['integer', 'number', 'photo'].includes(type)) field.max = Number(max);
-  const maxlen = document.getElementById('new-maxlen').value;
+  const maxlen = value('new-maxlen');
   if (maxlen && ['text', 'textarea'].includes(type)) field.max_length = Number(maxlen);
-  parsed.fields.push(field);
   ['new-zh', 'new-en', 'new-name', 'new-choices', 'new-max', 'new-maxlen'].forEach((id) => {
     document.getElementById(id).value = '';
   });
   document.getElementById('new-required').checked = false;
-  writeDef(parsed);
+  adding = adding.then(async () => {
+    const taken = readDef().fields.map((f) => f.name);
+    field.name = given || await machineName(zh || en, taken);
+    const parsed = readDef();
+    parsed.fields.push(field);
+    writeDef(parsed);
+  });
 });
+let adding = Promise.resolve();
 definition.addEventListener('input', () => { redraw(); drawFields(); drawMeta(); });
 
 // --- The field list: reorder, remove, required, options, shown-when, machine name ---
@@ -178,7 +184,7 @@ function drawFields() {
       cond.field ? el('label', {}, t.equals, el('input', { value: JSON.stringify(cond.equals ?? ''), size: 8,
         onchange: (e) => change((p) => { p.fields[i].visible_if = { field: cond.field, equals: coerce(e.target.value) }; }) })) : null,
       el('label', { class: 'machine' }, t.name, el('input', { value: f.name, size: 12, 'data-role': 'name',
-        pattern: '[a-z][a-z0-9_]*', onchange: (e) => change((p) => { p.fields[i].name = e.target.value.trim(); }) })),
+        onchange: (e) => change((p) => { p.fields[i].name = e.target.value.trim(); }) })),
       el('button', { type: 'button', 'data-role': 'up', disabled: i === 0, 'aria-label': `${t.up} ${f.label.zh}`,
         onclick: () => move(i, -1) }, '↑ ', t.up),
       el('button', { type: 'button', 'data-role': 'down', disabled: i === parsed.fields.length - 1,
@@ -272,7 +278,7 @@ document.getElementById('add-state').addEventListener('click', async () => {
   const zh = document.getElementById('state-zh').value.trim();
   const en = document.getElementById('state-en').value.trim();
   if (!zh) { alert(TEXT.needState); return; }
-  const name = await machineName(en || zh, Object.keys(wf.states));
+  const name = await machineName(en || zh, Object.keys(wf.states), 36);
   wf.states[name] = { tier: document.getElementById('state-tier').value, label: { zh, en },
     final: document.getElementById('state-final').checked };
   workflowBox.value = JSON.stringify(wf, null, 2);
@@ -288,7 +294,7 @@ document.getElementById('add-action').addEventListener('click', async () => {
   const to = document.getElementById('action-to').value;
   if (!zh || !from || !to) { alert(TEXT.needAction); return; }
   const existing = wf.transitions.find((t) => t.label && t.label.zh === zh);
-  const name = existing ? existing.name : await machineName(en || zh, wf.transitions.map((t) => t.name));
+  const name = existing ? existing.name : await machineName(en || zh, wf.transitions.map((t) => t.name), 36);
   wf.transitions.push({ name, label: { zh, en }, from: [from], to, roles: ['holder'] });
   workflowBox.value = JSON.stringify(wf, null, 2);
   ['action-zh', 'action-en'].forEach((id) => { document.getElementById(id).value = ''; });
