@@ -70,6 +70,16 @@ def test_a_new_form_from_chinese_labels_reaches_the_captain(browser, phone, live
     page.locator("#field-list li[data-name='xi_wang_ri_qi'] [data-role=up]").click()
     expect(page.locator("#field-list li").nth(2)).to_have_attribute("data-name", "xi_wang_ri_qi")
     expect(preview.locator(".field").nth(2)).to_have_attribute("data-field", "xi_wang_ri_qi")
+    # "Shown when": the date only when the help is 陪诊 — chosen by the labels.
+    row = page.locator("#field-list li[data-name='xi_wang_ri_qi']")
+    row.locator("details.more summary").click()
+    row.locator("select[data-role=visible-field]").select_option(label="需要的帮助")
+    row = page.locator("#field-list li[data-name='xi_wang_ri_qi']")
+    row.locator("details.more summary").click()
+    row.locator("select[data-role=visible-equals]").select_option(label="陪诊")
+    expect(preview.locator("input[name=xi_wang_ri_qi]")).to_be_hidden()
+    preview.locator("select[name=xu_yao_de_bang_zhu]").select_option(label="陪诊")
+    expect(preview.locator("input[name=xi_wang_ri_qi]")).to_be_visible()
     shot(page, "console-formbuilder-new")
     page.get_by_test_id("phone-frame").screenshot(path=_artifact("console-formbuilder-phone-preview"))
     page.click("#publish")
@@ -96,6 +106,8 @@ def test_a_new_form_from_chinese_labels_reaches_the_captain(browser, phone, live
     assert bad.status_code == 422 and "data.xu_yao_de_bang_zhu" in bad.json()["error"]["fields"]
     body = {**body, "uuid": new_uuid(), "data": {"xing_ming": "张阿姨", "xu_yao_de_bang_zhu": "pei_zhen",
                                                  "xi_wang_ri_qi": "2026-12-10"}}
+    form = requests.get(f"{live_server}/api/v1/forms/{SLUG}", headers=headers).json()
+    assert form["fields"][2]["visible_if"] == {"field": "xu_yao_de_bang_zhu", "equals": "pei_zhen"}
     ok = requests.post(f"{live_server}/api/v1/submissions", json=body, headers=headers)
     assert ok.status_code == 201, ok.json()
 
@@ -117,6 +129,7 @@ def test_a_bad_field_is_shown_by_its_label(browser, live_server, people):  # noq
     _add(page, "姓名", "单行文字")
     _add(page, "联系电话", "单选", choices=["甲"])
     # Someone who cares edits the machine name, badly.
+    page.locator("#field-list li[data-name='lian_xi_dian_hua'] details.more summary").click()
     name = page.locator("#field-list li[data-name='lian_xi_dian_hua'] input[data-role=name]")
     name.fill("8号")
     name.dispatch_event("change")

@@ -12,13 +12,13 @@ const TEXT = {
     points: '积分', timer: '计时', inState: (s) => `在“${s}”停留`, auto: (a) => `未处理则自动“${a}”`,
     route: '按网格分派', untitled: '（未命名表单）', needLabel: '请先填写字段名称。',
     needState: '请填写状态的中文名称。', needAction: '请填写操作的中文名称，并选择从哪里到哪里。',
-    addTimer: '添加计时', who: '谁可以操作', noFields: '还没有字段：在上方填写名称并点“添加字段”。' },
+    addTimer: '添加计时', more: '更多', yes: '是', no: '否', who: '谁可以操作', noFields: '还没有字段：在上方填写名称并点“添加字段”。' },
   en: { up: 'Up', down: 'Down', remove: 'Remove', required: 'Required', min: 'Min', max: 'At most', maxlen: 'Longest',
     when: 'Shown when', equals: 'is', choices: 'Choices', name: 'Machine name', label: 'Name', comment: 'Comment required',
     points: 'Points', timer: 'Timer', inState: (s) => `after staying in “${s}”`, auto: (a) => `“${a}” automatically`,
     route: 'routed by the grid', untitled: '(untitled form)', needLabel: 'Give the field a name first.',
     needState: 'Give the state a Chinese name.', needAction: 'Give the action a Chinese name and choose from and to.',
-    addTimer: 'Add a timer', who: 'Who may do it', noFields: 'No fields yet: type a name above and press “Add field”.' },
+    addTimer: 'Add a timer', more: 'More', yes: 'Yes', no: 'No', who: 'Who may do it', noFields: 'No fields yet: type a name above and press “Add field”.' },
 }[LANG];
 const pickLabel = (label, fallback) => (label && (label[LANG] || label.zh)) || fallback || '';
 
@@ -136,6 +136,9 @@ document.getElementById('add-field').addEventListener('click', async () => {
   adding = adding.then(async () => {
     const taken = readDef().fields.map((f) => f.name);
     field.name = given || await machineName(zh || en, taken);
+    for (const c of field.choices || []) {
+      if (!c.value) c.value = await machineName(c.label.zh, field.choices.map((x) => x.value).filter(Boolean), 36);
+    }
     const parsed = readDef();
     parsed.fields.push(field);
     writeDef(parsed);
@@ -176,15 +179,20 @@ function drawFields() {
             return kept || { label: { zh, en: '' } };
           });
         }) })) : null,
+      el('details', { class: 'more' }, el('summary', {}, t.more),
       others.length ? el('label', {}, t.when, el('select', { 'data-role': 'visible-field', onchange: (e) => change((p) => {
         if (!e.target.value) delete p.fields[i].visible_if;
-        else p.fields[i].visible_if = { field: e.target.value, equals: coerce(cond.equals ?? true) };
+        else {
+          const target = p.fields.find((o) => o.name === e.target.value) || {};
+          const first = Array.isArray(target.choices) && target.choices.find((c) => c.value);
+          p.fields[i].visible_if = { field: e.target.value, equals: first ? first.value : true };
+        }
       }) }, el('option', { value: '' }, '—'),
       others.map((o) => el('option', { value: o.name, selected: cond.field === o.name }, o.label.zh)))) : null,
-      cond.field ? el('label', {}, t.equals, el('input', { value: JSON.stringify(cond.equals ?? ''), size: 8,
-        onchange: (e) => change((p) => { p.fields[i].visible_if = { field: cond.field, equals: coerce(e.target.value) }; }) })) : null,
+      cond.field ? el('label', {}, t.equals, equalsControl(parsed, cond, (value) => change((p) => {
+        p.fields[i].visible_if = { field: cond.field, equals: value }; }))) : null,
       el('label', { class: 'machine' }, t.name, el('input', { value: f.name, size: 12, 'data-role': 'name',
-        onchange: (e) => change((p) => { p.fields[i].name = e.target.value.trim(); }) })),
+        onchange: (e) => change((p) => { p.fields[i].name = e.target.value.trim(); }) }))),
       el('button', { type: 'button', 'data-role': 'up', disabled: i === 0, 'aria-label': `${t.up} ${f.label.zh}`,
         onclick: () => move(i, -1) }, '↑ ', t.up),
       el('button', { type: 'button', 'data-role': 'down', disabled: i === parsed.fields.length - 1,
@@ -193,9 +201,21 @@ function drawFields() {
   }));
 }
 
-function coerce(value) {
-  if (typeof value !== 'string') return value;
-  try { return JSON.parse(value); } catch (err) { return value; }
+// "Shown when … is …": the other field's choices by their labels, yes/no in words.
+function equalsControl(parsed, cond, onValue) {
+  const target = parsed.fields.find((o) => o.name === cond.field) || {};
+  if (Array.isArray(target.choices)) {
+    return el('select', { 'data-role': 'visible-equals', onchange: (e) => onValue(e.target.value) },
+      target.choices.filter((c) => c.value).map((c) => el('option', { value: c.value, selected: c.value === cond.equals },
+        pickLabel(c.label, c.value))));
+  }
+  if (['boolean', 'consent'].includes(target.type) || typeof cond.equals === 'boolean') {
+    return el('select', { 'data-role': 'visible-equals', onchange: (e) => onValue(e.target.value === 'true') },
+      el('option', { value: 'true', selected: cond.equals === true }, TEXT.yes),
+      el('option', { value: 'false', selected: cond.equals === false }, TEXT.no));
+  }
+  return el('input', { value: cond.equals ?? '', size: 8, 'data-role': 'visible-equals',
+    onchange: (e) => onValue(e.target.value) });
 }
 
 function move(i, delta) {
@@ -252,7 +272,7 @@ function drawWorkflow() {
       timer.after = `${n ? n[1] : ''}${e.target.value}`; save(); } },
     UNITS.map((u) => el('option', { value: u, selected: (m ? m[2] : 'h') === u }, UNIT_WORDS[u])));
     return el('tr', { 'data-timer': i },
-      el('td', { colspan: 3 }, '⏱ ', TEXT.inState(stateWords(timer.state)), ' ',
+      el('td', { colspan: 3 }, el('strong', {}, TEXT.timer, '：'), TEXT.inState(stateWords(timer.state)), ' ',
         el('input', { value: m ? m[1] : (timer.after || ''), size: 4, inputmode: 'numeric', 'data-role': 'after',
           'aria-label': TEXT.timer, onchange: (e) => {
             const value = e.target.value.trim();
