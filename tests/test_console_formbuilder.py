@@ -234,3 +234,18 @@ def test_new_pages_show_no_codes(console):  # noqa: F811
             assert r.status_code == 200, url
             assert not leaks(visible_text(r.get_data(as_text=True)), codes), (url, leaks(
                 visible_text(r.get_data(as_text=True)), codes))
+
+
+def test_a_state_nothing_leads_to_is_named_by_its_label(console):  # noqa: F811
+    client, token = console("committee")
+    page = client.get("/admin/forms/need").get_data(as_text=True)
+    definition = json.loads(_textarea(page, "definition"))
+    workflow = json.loads(_textarea(page, "workflow"))
+    workflow["states"]["wu_ye"] = {"tier": "committee", "label": {"zh": "物业处理中", "en": "With the property manager"}}
+    r = _post(client, "/admin/forms/need", token, definition, workflow)
+    assert r.status_code == 422
+    text = visible_text(r.get_data(as_text=True))
+    assert "没有任何操作通向状态“物业处理中”" in text and "wu_ye" not in text
+    r = client.post("/admin/forms/need?lang=en", data={"csrf_token": token, "definition": json.dumps(
+        definition, ensure_ascii=False), "workflow": json.dumps(workflow, ensure_ascii=False)})
+    assert "No action leads to the state “With the property manager”" in r.get_data(as_text=True)
