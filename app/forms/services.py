@@ -339,6 +339,7 @@ def new_draft(source: Form | None) -> tuple[dict, dict]:
     version = get_version(source)
     definition = {k: v for k, v in version.definition.items() if k != "slug"}
     title = definition.get("title") or {}
-    definition["title"] = {"zh": _("Copy of %(title)s", title=title.get("zh", "")),
+    # Data in both languages, whatever the reader's language.
+    definition["title"] = {"zh": f"{title.get('zh', '')}（副本）",
                            "en": f"Copy of {title.get('en', '')}".strip()}
     return definition, version.workflow
