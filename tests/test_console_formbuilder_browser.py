@@ -70,6 +70,13 @@ def test_a_new_form_from_chinese_labels_reaches_the_captain(browser, phone, live
     page.locator("#field-list li[data-name='xi_wang_ri_qi'] [data-role=up]").click()
     expect(page.locator("#field-list li").nth(2)).to_have_attribute("data-name", "xi_wang_ri_qi")
     expect(preview.locator(".field").nth(2)).to_have_attribute("data-field", "xi_wang_ri_qi")
+    # Dragging works too: the photo dragged to the top, then back to the end.
+    page.locator("#field-list li[data-name='xian_chang_zhao_pian'] .drag-handle").drag_to(
+        page.locator("#field-list li").first)
+    expect(page.locator("#field-list li").first).to_have_attribute("data-name", "xian_chang_zhao_pian")
+    page.locator("#field-list li[data-name='xian_chang_zhao_pian'] .drag-handle").drag_to(
+        page.locator("#field-list li").last)
+    expect(page.locator("#field-list li").last).to_have_attribute("data-name", "xian_chang_zhao_pian")
     # "Shown when": the date only when the help is 陪诊 — chosen by the labels.
     row = page.locator("#field-list li[data-name='xi_wang_ri_qi']")
     row.locator("details.more summary").click()

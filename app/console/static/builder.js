@@ -12,13 +12,13 @@ const TEXT = {
     points: '积分', timer: '计时', inState: (s) => `在“${s}”停留`, auto: (a) => `未处理则自动“${a}”`,
     route: '按网格分派', untitled: '（未命名表单）', needLabel: '请先填写字段名称。',
     needState: '请填写状态的中文名称。', needAction: '请填写操作的中文名称，并选择从哪里到哪里。',
-    addTimer: '添加计时', more: '更多', yes: '是', no: '否', who: '谁可以操作', noFields: '还没有字段：在上方填写名称并点“添加字段”。' },
+    addTimer: '添加计时', more: '更多', yes: '是', no: '否', drag: '拖动以调整顺序', who: '谁可以操作', noFields: '还没有字段：在上方填写名称并点“添加字段”。' },
   en: { up: 'Up', down: 'Down', remove: 'Remove', required: 'Required', min: 'Min', max: 'At most', maxlen: 'Longest',
     when: 'Shown when', equals: 'is', choices: 'Choices', name: 'Machine name', label: 'Name', comment: 'Comment required',
     points: 'Points', timer: 'Timer', inState: (s) => `after staying in “${s}”`, auto: (a) => `“${a}” automatically`,
     route: 'routed by the grid', untitled: '(untitled form)', needLabel: 'Give the field a name first.',
     needState: 'Give the state a Chinese name.', needAction: 'Give the action a Chinese name and choose from and to.',
-    addTimer: 'Add a timer', more: 'More', yes: 'Yes', no: 'No', who: 'Who may do it', noFields: 'No fields yet: type a name above and press “Add field”.' },
+    addTimer: 'Add a timer', more: 'More', yes: 'Yes', no: 'No', drag: 'Drag to reorder', who: 'Who may do it', noFields: 'No fields yet: type a name above and press “Add field”.' },
 }[LANG];
 const pickLabel = (label, fallback) => (label && (label[LANG] || label.zh)) || fallback || '';
 
@@ -161,7 +161,14 @@ function drawFields() {
         if (v === '') delete p.fields[i][key]; else p.fields[i][key] = Number(v); }) }));
     const others = parsed.fields.filter((o) => o.name !== f.name);
     const cond = f.visible_if || {};
-    return el('li', { class: 'field-row', 'data-name': f.name, 'data-position': i + 1 },
+    return el('li', { class: 'field-row', 'data-name': f.name, 'data-position': i + 1,
+      ondragover: (e) => { e.preventDefault(); }, ondrop: (e) => {
+        e.preventDefault();
+        const from = Number(e.dataTransfer.getData('text/x-field-index'));
+        if (!Number.isNaN(from) && from !== i) move(from, i - from);
+      } },
+      el('span', { class: 'drag-handle', draggable: 'true', title: t.drag, 'aria-hidden': 'true',
+        ondragstart: (e) => { e.dataTransfer.setData('text/x-field-index', String(i)); e.dataTransfer.effectAllowed = 'move'; } }, '≡'),
       el('input', { class: 'label-input', value: f.label.zh, 'data-role': 'label', 'aria-label': t.label,
         onchange: (e) => change((p) => { p.fields[i].label.zh = e.target.value.trim(); }) }),
       ' ', el('span', { class: 'muted' }, typeWords(f.type)), ' ',
