@@ -42,6 +42,12 @@ def _editable(version: FormVersion) -> str:
     return json.dumps(definition, ensure_ascii=False, indent=2)
 
 
+def _may_manage_forms():
+    """The API's rule (forms.may_manage_forms), not a copy of it."""
+    if not forms.may_manage_forms(current_user):
+        abort(403)
+
+
 def _form_or_404(slug: str) -> Form:
     form = forms.form_by_slug(slug)
     if form is None:
@@ -88,7 +94,8 @@ def _builder(form, version, draft, workflow_text, errors, status=200, **extra):
         "console/form_edit.html", form=form, version=version, draft=draft,
         workflow_text=workflow_text, errors=errors,
         versions=[v.number for v in form.versions] if form else [], diagram=diagram,
-        field_types=BUILDER_TYPES, builtins=BUILTIN_SLUGS, tier_words=svg.tier_words, **extra), (422 if errors else status)
+        field_types=BUILDER_TYPES, builtins=BUILTIN_SLUGS, tier_words=svg.tier_words,
+        may_manage=forms.may_manage_forms(current_user), **extra), (422 if errors else status)
 
 
 # Field types the builder offers, in the order a person looks for them (each shown by its name).
@@ -100,7 +107,7 @@ BUILDER_TYPES = ["text", "textarea", "select", "multiselect", "photo", "date", "
 @staff_required
 def form_new():
     """A new form: from nothing, or from a copy of an existing one (`?from=<slug>`)."""
-    _admin_or_committee()
+    _may_manage_forms()
     if request.method == "POST":
         payload, draft, workflow_text, errors = _read_draft()
         slug = request.form.get("slug", "").strip()
@@ -131,7 +138,7 @@ def form_edit(slug):
     form = _form_or_404(slug)
     version = forms.get_version(form)
     if request.method == "POST":
-        _admin_or_committee()
+        _may_manage_forms()
         payload, draft, workflow_text, errors = _read_draft()
         if payload is not None:
             new, errors = _publish(slug, payload)
@@ -147,7 +154,7 @@ def form_edit(slug):
 @staff_required
 def form_closed(slug):
     """Close a form to new submissions, or reopen it: the API's PATCH, from a button."""
-    _admin_or_committee()
+    _may_manage_forms()
     form = _form_or_404(slug)
     closed = request.form.get("closed") == "1"
     forms.set_closed(form, closed)
