@@ -29,6 +29,7 @@ def test_form_builder_adds_a_required_field(browser, live_server, people):  # no
     _sign_in(page, live_server)
     shot(page, "console-dashboard")
     page.goto(f"{live_server}/admin/forms/suggestion")
+    page.click("#adder details summary")   # the machine name and English label are optional now
     page.fill("#new-name", "floor")
     page.select_option("#new-type", "integer")
     page.fill("#new-zh", "楼层")

@@ -95,7 +95,8 @@ def test_bad_workflow_is_refused(login, people):
         "initial": {"route": ["a"]}, "transitions": [], "timers": []})
     r = login("committee").post(f"/api/v1/forms/{slug}/versions", json=body)
     assert r.status_code == 422
-    assert any("cannot be reached" in m for m in r.get_json()["error"]["fields"]["workflow.states"])
+    # The reason is in words, in the caller's language (issue 24: workflow errors in zh and en).
+    assert any("无法到达" in m and "“b”" in m for m in r.get_json()["error"]["fields"]["workflow.states"])
 
 
 ALL_TYPES = [

@@ -92,5 +92,5 @@ def patch_form(args, slug):
     form = services.get_form_or_404(slug)
     if not services.may_manage_forms(user):
         raise ApiError(403)
-    form.closed = args["closed"]
+    services.set_closed(form, args["closed"])
     return jsonify(services.describe(form, services.get_version(form)))

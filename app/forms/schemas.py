@@ -1,4 +1,5 @@
 """Form definitions: the schema a published definition must satisfy."""
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.core.schema_types import LabelSchema, StrictBoolean
@@ -23,16 +24,16 @@ class FormDefinitionSchema(Schema):
         errors = {}
         for i, f in enumerate(data.get("fields_") or []):
             if f["name"] in seen:
-                errors[f"fields.{i}.name"] = [f"Duplicate field name '{f['name']}'."]
+                errors[f"fields.{i}.name"] = [_("Another field already has the machine name “%(name)s”.", name=f["name"])]
             seen[f["name"]] = i
         for i, f in enumerate(data.get("fields_") or []):
             cond = f.get("visible_if")
             if cond:
                 if cond["field"] not in seen or cond["field"] == f["name"]:
                     errors[f"fields.{i}.visible_if.field"] = [
-                        f"visible_if names an unknown field '{cond['field']}'."]
+                        _("“Shown when” names a field that is not in this form.")]
         if sum(1 for f in data.get("fields_") or [] if f["type"] == "post") > 1:
-            errors["fields"] = ["At most one post field."]
+            errors["fields"] = [_("At most one volunteer post field.")]
         if errors:
             raise ValidationError(errors)
 

@@ -80,6 +80,7 @@ def publish_version(slug: str, payload: dict, actor) -> FormVersion:
     """Validate a definition and publish it as the form's next version (creating the form)."""
     if not isinstance(payload, dict):
         raise ApiError(422, fields={"_schema": [_("The definition must be a JSON object.")]})
+    name_unnamed_fields(payload)
     try:
         data = FormDefinitionSchema().load(payload, unknown=RAISE)
     except ValidationError as exc:
@@ -214,3 +215,131 @@ def sensitive_fields(version: FormVersion) -> list[str]:
 
 def clear_schema_cache() -> None:
     _schema_cache.clear()
+
+
+# --- Building forms from labels (the console's form builder and the API share these) ---
+
+def derive_name(label: str, taken=(), prefix: str = "f", longest: int = 56) -> str:
+    """A machine name from a Chinese (or English) label: pinyin joined with `_`, ascii only,
+    starting with a letter, at most 64 characters, and not one of `taken` (`_2`, `_3`… added)."""
+    from pypinyin import lazy_pinyin
+    parts = []
+    for chunk in lazy_pinyin(str(label or "")):
+        parts.extend(re.findall(r"[a-z0-9]+", chunk.lower()))
+    base = "_".join(parts)[:longest].strip("_") or prefix
+    if not base[0].isalpha():
+        base = f"{prefix}_{base}"
+    taken = set(taken)
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def name_unnamed_fields(payload) -> None:
+    """Fields sent with a label but no name get one derived from the label (in place)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("fields"), list):
+        return
+    fields = [f for f in payload["fields"] if isinstance(f, dict)]
+    taken = {f.get("name") for f in fields if isinstance(f.get("name"), str) and f.get("name")}
+    for f in fields:
+        if not f.get("name"):
+            label = f.get("label")
+            text = label.get("zh") or label.get("en") if isinstance(label, dict) else label
+            f["name"] = derive_name(text or "", taken)
+            taken.add(f["name"])
+        if isinstance(f.get("choices"), list):
+            values = {c.get("value") for c in f["choices"] if isinstance(c, dict) and c.get("value")}
+            for c in f["choices"]:
+                if isinstance(c, dict) and not c.get("value") and isinstance(c.get("label"), dict):
+                    c["value"] = derive_name(c["label"].get("zh") or c["label"].get("en") or "", values, "c")
+                    values.add(c["value"])
+
+
+def describe_errors(payload, errors: dict) -> list[str]:
+    """Validation errors of a definition as sentences that point at what a person sees: a field
+    by its position (from 1) and label, a timer by its number, a state or action by its label —
+    never `fields.7.name`. The messages themselves are already in the caller's language."""
+    from app.core.i18n import pick
+    payload = payload if isinstance(payload, dict) else {}
+    fields = payload.get("fields") if isinstance(payload.get("fields"), list) else []
+    workflow = payload.get("workflow") if isinstance(payload.get("workflow"), dict) else {}
+    out = []
+    for path, messages in (errors or {}).items():
+        text = "；".join(str(m) for m in messages)
+        parts = str(path).split(".")
+        where = None
+        if parts[0] == "fields" and len(parts) > 1 and parts[1].isdigit():
+            i = int(parts[1])
+            f = fields[i] if i < len(fields) and isinstance(fields[i], dict) else {}
+            label = pick(f.get("label")) if isinstance(f.get("label"), dict) else (f.get("name") or "")
+            where = _("Field %(n)d “%(label)s”", n=i + 1, label=label)
+            if len(parts) > 2 and parts[2] in _OPTION_WORDS:
+                where += " · " + _OPTION_WORDS[parts[2]]()
+        elif parts[0] == "fields":
+            where = _("Fields")
+        elif parts[0] == "workflow" and len(parts) > 2 and parts[1] == "timers" and parts[2].isdigit():
+            where = _("Timer %(n)d", n=int(parts[2]) + 1)
+        elif parts[0] == "workflow" and len(parts) > 2 and parts[1] == "transitions" and parts[2].isdigit():
+            i = int(parts[2])
+            ts = workflow.get("transitions") or []
+            t = ts[i] if i < len(ts) and isinstance(ts[i], dict) else {}
+            where = _("Action %(n)d “%(label)s”", n=i + 1,
+                      label=pick(t.get("label")) if isinstance(t.get("label"), dict) else "")
+        elif parts[0] == "workflow" and len(parts) > 2 and parts[1] == "states":
+            spec = (workflow.get("states") or {}).get(parts[2])
+            label = pick(spec.get("label")) if isinstance(spec, dict) and isinstance(spec.get("label"), dict) else ""
+            where = _("State “%(label)s”", label=label) if label else _("A state")
+        elif parts[0] == "workflow":
+            where = _("Workflow")
+        elif parts[0] == "title":
+            where = _("Form title")
+        elif parts[0] == "slug":
+            where = _("Form link name")
+        out.append(f"{where}：{text}" if where else text)
+    return out
+
+
+_OPTION_WORDS = {
+    "name": lambda: _("machine name"), "label": lambda: _("label"), "choices": lambda: _("choices"),
+    "type": lambda: _("type"), "min": lambda: _("minimum"), "max": lambda: _("maximum"),
+    "max_length": lambda: _("longest"), "min_length": lambda: _("shortest"),
+    "visible_if": lambda: _("shown when"), "pattern": lambda: _("format"),
+}
+
+
+def set_closed(form: Form, closed: bool) -> Form:
+    """Close a form to new submissions, or reopen it (the API's PATCH and the console)."""
+    form.closed = bool(closed)
+    db.session.flush()
+    return form
+
+
+RESERVED_SLUGS = ("new", "name", "diagram")
+
+
+def derive_slug(title: str) -> str:
+    """A new form's link name from its title: pinyin joined with `-`, not taken yet."""
+    taken = set(db.session.execute(select(Form.slug)).scalars()) | set(RESERVED_SLUGS)
+    base = derive_name(title, prefix="form").replace("_", "-")[:56]
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def new_draft(source: Form | None) -> tuple[dict, dict]:
+    """The first draft of a new form: empty, or a copy of `source`'s current version (its
+    fields and workflow; the title marked as a copy). Nothing is stored until it is published."""
+    if source is None:
+        return ({"title": {"zh": "", "en": ""}, "public": False, "fields": []},
+                builtin_workflow("grievance"))
+    version = get_version(source)
+    definition = {k: v for k, v in version.definition.items() if k != "slug"}
+    title = definition.get("title") or {}
+    # Data in both languages, whatever the reader's language.
+    definition["title"] = {"zh": f"{title.get('zh', '')}（副本）",
+                           "en": f"Copy of {title.get('en', '')}".strip()}
+    return definition, version.workflow

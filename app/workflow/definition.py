@@ -5,6 +5,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.core.schema_types import LabelSchema
@@ -19,7 +20,8 @@ DURATION_RE = re.compile(r"^(\d+)\s*([mhd])$")
 def parse_duration(text: str) -> timedelta:
     match = DURATION_RE.match(text.strip())
     if not match:
-        raise ValueError(f"bad duration '{text}' (use e.g. 30m, 48h, 7d)")
+        # An English msgid: flatten_messages translates it (app/core/errors.translate).
+        raise ValueError("Not a valid time limit: give a whole number and a unit, e.g. 48 hours or 3 days.")
     n, unit = int(match.group(1)), match.group(2)
     return {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n)}[unit]
 
@@ -81,10 +83,21 @@ class WorkflowSchema(Schema):
         starts = _check_initial(data.get("initial") or {}, states, errors)
         edges = _check_transition_states(transitions, states, starts, errors)
         _check_reachable(states, starts, edges, errors)
-        _check_one_transition_per_name(transitions, errors)
+        _check_one_transition_per_name(transitions, errors, states)
         _check_timers(data.get("timers") or [], transitions, errors)
         if errors:
             raise ValidationError(errors)
+
+
+def _label_words(label, code: str) -> str:
+    """A label in the request's language, for a message (the code only when there is none)."""
+    from app.core.i18n import pick
+    return (pick(label) if isinstance(label, dict) else "") or code
+
+
+def _state_words(states: dict, name: str) -> str:
+    spec = states.get(name)
+    return _label_words(spec.get("label") if isinstance(spec, dict) else None, name)
 
 
 def _bad(errors: dict, key: str, msg: str) -> None:
@@ -118,12 +131,13 @@ def _check_transition_states(transitions: list, states: dict, starts: list, erro
             targets = [s for s in starts if s in states]
         for s in t["from_"]:
             if s not in states:
-                _bad(errors, f"transitions.{i}.from", f"unknown state '{s}'")
+                _bad(errors, f"transitions.{i}.from", _("Unknown state “%(state)s”.", state=s))
             elif states[s].get("final"):
-                _bad(errors, f"transitions.{i}.from", f"'{s}' is final")
+                _bad(errors, f"transitions.{i}.from", _(
+                    "“%(state)s” ends the case; no action may leave it.", state=_state_words(states, s)))
         for s in targets:
             if s not in states:
-                _bad(errors, f"transitions.{i}.to", f"unknown state '{s}'")
+                _bad(errors, f"transitions.{i}.to", _("Unknown state “%(state)s”.", state=s))
         edges.append((t["from_"], targets))
     return edges
 
@@ -142,16 +156,19 @@ def _check_reachable(states: dict, starts: list, edges: list, errors: dict) -> N
             changed = changed or bool(new)
     for s in states:
         if s not in reachable:
-            _bad(errors, "states", f"state '{s}' cannot be reached")
+            _bad(errors, "states", _("No action leads to the state “%(state)s”, so it cannot be reached.",
+                                     state=_state_words(states, s)))
 
 
-def _check_one_transition_per_name(transitions: list, errors: dict) -> None:
+def _check_one_transition_per_name(transitions: list, errors: dict, states: dict | None = None) -> None:
     """At most one transition of a name leaves a state."""
     seen = set()
     for t in transitions:
         for s in t["from_"]:
             if (t["name"], s) in seen:
-                _bad(errors, "transitions", f"two '{t['name']}' transitions leave '{s}'")
+                _bad(errors, "transitions", _("Two actions named “%(action)s” leave “%(state)s”.",
+                                              action=_label_words(t.get("label"), t["name"]),
+                                              state=_state_words(states or {}, s)))
             seen.add((t["name"], s))
 
 
@@ -164,7 +181,7 @@ def _check_timers(timers: list, transitions: list, errors: dict) -> None:
         except ValueError as exc:
             _bad(errors, f"timers.{i}.after", str(exc))
         if (timer["action"], timer["state"]) not in names:
-            _bad(errors, f"timers.{i}", f"no '{timer['action']}' transition leaves '{timer['state']}'")
+            _bad(errors, f"timers.{i}", "No action of this name leaves this state.")
 
 
 def validate_workflow(data: dict) -> dict:
