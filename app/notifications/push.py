@@ -107,14 +107,14 @@ def send(subscription: dict, payload: dict, private_key: str, subject: str,
          urgency: str = "normal") -> tuple[int | None, str | None]:
     """Encrypt and POST one message. Returns (status or None, error or None); never raises
     for the push service's faults."""
-    from py_vapid import Vapid01
+    from py_vapid import Vapid02
     from pywebpush import WebPushException, webpush
 
     try:
         check_url(subscription["endpoint"])
     except OutboundRefused as exc:
         return None, str(exc)
-    vapid = Vapid01.from_raw(private_key.encode())
+    vapid = Vapid02.from_raw(private_key.encode())
     info = {"endpoint": subscription["endpoint"],
             "keys": {"p256dh": subscription["p256dh"], "auth": subscription["auth"]}}
     try:
