@@ -11,6 +11,7 @@ import { fixView, homeView, outboxPanel } from './views/home.js';
 import { detailView, inboxView } from './views/inbox.js';
 import { loginView } from './views/login.js';
 import { meetingsView, pointsView, postsView, trackView } from './views/posts.js';
+import { afterRender, forgetPush, notificationsView, startNotifications } from './notify.js';
 
 const main = document.getElementById('main');
 const countEl = document.querySelector('[data-testid="outbox-count"]');
@@ -50,10 +51,12 @@ async function render() {
   else if (parts[0] === 'points') view = await pointsView(ctx);
   else if (parts[0] === 'meetings') view = await meetingsView(ctx);
   else if (parts[0] === 'outbox') view = await outboxPanel(ctx);
+  else if (parts[0] === 'notifications') view = await notificationsView(ctx);
   else if (parts[0] === 'fix' && parts[1]) view = await fixView(ctx, parts[1], formView);
   else view = await homeView(ctx);
   clear(main).append(view);
   document.getElementById('sign-out').hidden = !ctx.session;
+  afterRender(ctx.session).catch(() => {});
   if (session && session.expired) showNotice(t('session_expired'));
   updateStatus();
 }
@@ -145,6 +148,7 @@ document.getElementById('sign-out').addEventListener('click', async () => {
   if (session && navigator.onLine && !session.expired) {
     fetch('/api/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${session.token}` } }).catch(() => {});
   }
+  await forgetPush(session).catch(() => {});
   await clearSession();
   await forgetImages().catch(() => {});
   ctx.go('/app/');
@@ -184,6 +188,7 @@ async function persistStorage() {
 async function boot() {
   await render();
   registerWorker().catch(() => {});
+  startNotifications(ctx);
   persistStorage().catch(() => {});
   const session = await getSession();
   if (navigator.onLine) {
