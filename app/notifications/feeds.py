@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from flask import Response, request
 from flask_smorest import Blueprint
-from icalendar import Alarm, Calendar, Event
 from sqlalchemy import select
 
 from app.accounts.models import RoleAssignment
@@ -96,7 +95,9 @@ def attended_meetings(user_id: int, since) -> list[Meeting]:
             or orgs & set(m.invited_org_ids or [])]
 
 
-def _event(uid: str, summary: str, start, end, place: str, description: str) -> Event:
+def _event(uid: str, summary: str, start, end, place: str, description: str):
+    from icalendar import Alarm, Event   # imported when a feed is read: it is slow to load
+
     event = Event()
     event.add("uid", uid)
     event.add("summary", summary)
@@ -116,6 +117,8 @@ def _event(uid: str, summary: str, start, end, place: str, description: str) -> 
 
 
 def build_calendar(user_id: int, now) -> bytes:
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", "-//Tongxin//同心 社区网格服务//ZH")
     cal.add("version", "2.0")

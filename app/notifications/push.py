@@ -10,7 +10,6 @@ import base64
 import json
 import os
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -60,21 +59,39 @@ def configure(app) -> None:
     if cfg.get("TESTING"):
         cfg["VAPID_PUBLIC_KEY"], cfg["VAPID_PRIVATE_KEY"] = new_keys()
         return
-    path = os.path.join(app.instance_path, "vapid.json")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            kept = json.load(fh)
-        cfg["VAPID_PUBLIC_KEY"], cfg["VAPID_PRIVATE_KEY"] = kept["public"], kept["private"]
-    except (OSError, ValueError, KeyError):
+    cfg["VAPID_PUBLIC_KEY"], cfg["VAPID_PRIVATE_KEY"] = _instance_keys(
+        os.path.join(app.instance_path, "vapid.json"))
+
+
+def _instance_keys(path: str) -> tuple[str, str]:
+    """The development pair kept in the instance folder, made once: processes starting
+    together (gunicorn's workers, the worker) all end up with the first one written."""
+    for _attempt in range(2):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                kept = json.load(fh)
+            return kept["public"], kept["private"]
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError):
+            break   # unreadable: a pair for this process only
         public, private = new_keys()
         try:
-            os.makedirs(app.instance_path, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            temp = f"{path}.{os.getpid()}"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"public": public, "private": private}, fh)
+            try:
+                os.link(temp, path)   # atomic: only the first process's pair is kept
+                return public, private
+            except FileExistsError:
+                continue              # another process was first: read its pair
+            finally:
+                os.unlink(temp)
         except OSError:
-            pass   # kept in memory for this process only
-        cfg["VAPID_PUBLIC_KEY"], cfg["VAPID_PRIVATE_KEY"] = public, private
+            break
+    return new_keys()
 
 
 def check_subscription(body) -> dict | None:
@@ -97,16 +114,24 @@ def check_subscription(body) -> dict | None:
     return {"endpoint": endpoint, "p256dh": p256dh, "auth": auth}
 
 
-class _NoRedirectSession(requests.Session):
-    def post(self, url, *args, **kwargs):   # a redirect could lead to a private address
-        kwargs["allow_redirects"] = False
-        return super().post(url, *args, **kwargs)
+def _session():
+    """A requests session that follows no redirect (it could lead to a private address).
+    requests and pywebpush are imported by the worker only, when it first pushes."""
+    import requests
+
+    class NoRedirectSession(requests.Session):
+        def post(self, url, *args, **kwargs):
+            kwargs["allow_redirects"] = False
+            return super().post(url, *args, **kwargs)
+
+    return NoRedirectSession()
 
 
 def send(subscription: dict, payload: dict, private_key: str, subject: str,
          urgency: str = "normal") -> tuple[int | None, str | None]:
     """Encrypt and POST one message. Returns (status or None, error or None); never raises
     for the push service's faults."""
+    import requests
     from py_vapid import Vapid02
     from pywebpush import WebPushException, webpush
 
@@ -122,7 +147,7 @@ def send(subscription: dict, payload: dict, private_key: str, subject: str,
                            vapid_private_key=vapid, vapid_claims={"sub": subject},
                            timeout=TIMEOUT_SECONDS, ttl=TTL_SECONDS,
                            headers={"Urgency": urgency},
-                           requests_session=_NoRedirectSession())
+                           requests_session=_session())
     except WebPushException as exc:
         status = exc.response.status_code if exc.response is not None else None
         return status, (f"HTTP {status}" if status else str(exc))[:500]
