@@ -223,3 +223,36 @@ def test_unsubscribing_only_removes_ones_own(app, login, people, allow_private):
     r = delete(captain, {"endpoint": browser.json["endpoint"]})
     assert r.status_code == 200 and r.get_json() == {"removed": 1}
     assert _count(app, PushSubscription) == 0
+
+
+def test_keys_come_from_the_environment_and_production_has_none_without(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from app.notifications import push
+
+    public, private = push.new_keys()
+    monkeypatch.setenv("VAPID_PRIVATE_KEY", private)
+    monkeypatch.delenv("VAPID_PUBLIC_KEY", raising=False)
+    app = SimpleNamespace(config={"ENV_NAME": "production"}, instance_path=str(tmp_path))
+    push.configure(app)
+    assert app.config["VAPID_PUBLIC_KEY"] == public   # derived from the private key
+    monkeypatch.delenv("VAPID_PRIVATE_KEY")
+    app = SimpleNamespace(config={"ENV_NAME": "production"}, instance_path=str(tmp_path))
+    push.configure(app)
+    assert app.config["VAPID_PRIVATE_KEY"] is None and app.config["VAPID_PUBLIC_KEY"] is None
+    dev = [SimpleNamespace(config={"ENV_NAME": "development"}, instance_path=str(tmp_path))
+           for _ in range(2)]
+    for one in dev:
+        push.configure(one)
+    assert dev[0].config["VAPID_PRIVATE_KEY"] == dev[1].config["VAPID_PRIVATE_KEY"]
+    assert oct((tmp_path / "vapid.json").stat().st_mode)[-3:] == "600"
+
+
+def test_without_keys_the_key_route_says_so(app, login, people):
+    keep = app.config["VAPID_PUBLIC_KEY"]
+    app.config["VAPID_PUBLIC_KEY"] = None
+    try:
+        r = login("captain").get("/api/v1/push/key")
+        assert r.status_code == 503 and "VAPID" in r.get_json()["error"]["message"]
+    finally:
+        app.config["VAPID_PUBLIC_KEY"] = keep
