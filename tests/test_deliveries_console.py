@@ -74,3 +74,19 @@ def test_failed_deliveries_in_words_and_sent_again(app, login, anon, people, run
         app.config["OUTBOUND_ALLOW_PRIVATE"] = False
     captain, _t = console("captain")
     assert captain.get("/admin/deliveries").status_code == 302   # the field app's people
+
+
+def test_my_messages_in_the_console_with_the_unread_count(app, anon, login, people,
+                                                          console):  # noqa: F811
+    anon.post("/api/v1/submissions", json=suggestion("B1"))
+    r = login("captain").post("/api/v1/submissions/"
+                              f"{login('captain').get('/api/v1/notifications').get_json()['items'][0]['submission_id']}"
+                              "/transitions", json={"action": "escalate"})
+    assert r.status_code == 200
+    branch, token = console("branch")
+    page = branch.get("/admin/notifications").get_data(as_text=True)
+    assert "消息 (1)" in page and "查询码" in page and "submission.state_changed" not in page
+    assert branch.post("/admin/notifications", data={}).status_code == 400   # no CSRF token
+    r = branch.post("/admin/notifications", data={"csrf_token": token}, follow_redirects=True)
+    assert "消息 (0)" in r.get_data(as_text=True)
+    assert login("branch").get("/api/v1/notifications").get_json()["unread"] == 0

@@ -111,3 +111,40 @@ def deliveries():
     items = [{"d": d, "target": _target_words(d, hooks, channels),
               "event": event_words(d.event_type), "answer": answer_words(d)} for d in rows]
     return render_template("console/deliveries.html", items=items)
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@staff_required
+def my_notifications():
+    """My in-app messages in the console too (the same rows as the PWA's bell): read marks
+    made here show on every device."""
+    from app.notifications.models import Notification
+    from app.notifications.routes import serialize_notification
+
+    if request.method == "POST":
+        db.session.execute(update(Notification).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow()).execution_options(synchronize_session=False))
+        db.session.commit()
+        flash(_("All marked read."))
+        return redirect(url_for("console.my_notifications"))
+    rows = db.session.execute(select(Notification).where(
+        Notification.user_id == current_user.id).order_by(Notification.id.desc())
+        .limit(100)).scalars().all()
+    return render_template("console/notifications.html",
+                           items=[serialize_notification(n) | {"at": n.created_at}
+                                  for n in rows])
+
+
+@bp.app_context_processor
+def _unread():
+    """The unread count beside "Messages" in the console's header."""
+    def unread_count() -> int:
+        from sqlalchemy import func
+
+        from app.notifications.models import Notification
+        if not current_user.is_authenticated:
+            return 0
+        return db.session.execute(select(func.count()).select_from(Notification).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None))).scalar_one()
+    return {"unread_count": unread_count}
