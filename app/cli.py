@@ -16,6 +16,7 @@ from app.core.database import refresh_statistics, truncate_wal
 from app.stats import tallies
 from app.submissions import export_jobs, retention
 from app.submissions.timers import run_tick
+from app.notifications.reminders import run_reminders
 from app.demo.seed import database_is_empty, load_demo
 
 grid_cli = AppGroup("grid", help="Grid nodes.")
@@ -79,10 +80,13 @@ def workflow_tick(now_text):
     current_app.config["CLOCK"] = lambda: now
     try:
         result = run_tick(now)
+        reminded = run_reminders(now)
     finally:
         current_app.config["CLOCK"] = previous
     click.echo(f"workflow tick at {now.isoformat()}Z: applied {result['applied']}, "
                f"skipped {result['skipped']}")
+    if any(reminded.values()):
+        click.echo("reminders: " + ", ".join(f"{k} {v}" for k, v in reminded.items()))
     folded = tallies.compact(db.session)
     if folded:
         click.echo(f"statistics tallies: {folded} changes folded")

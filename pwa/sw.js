@@ -71,3 +71,30 @@ self.addEventListener('sync', (event) => {
     for (const client of await self.clients.matchAll()) client.postMessage('outbox-changed');
   })());
 });
+
+// Web Push: show the item's title and words; a tap opens the item in the app.
+self.addEventListener('push', (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (err) { data = { body: event.data ? event.data.text() : '' }; }
+  event.waitUntil((async () => {
+    await self.registration.showNotification(data.title || '同心', {
+      body: data.body || '', tag: data.tag, icon: '/app/icons/icon-192.png',
+      data: { url: typeof data.url === 'string' && data.url.startsWith('/app/') ? data.url : '/app/' },
+    });
+    for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ type: 'notifications-changed' });
+  })());
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = (event.notification.data && event.notification.data.url) || '/app/';
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    const open = windows.find((c) => new URL(c.url).pathname.startsWith('/app/'));
+    if (open) {
+      open.postMessage({ type: 'open', url });
+      return open.focus();
+    }
+    return self.clients.openWindow(url);
+  })());
+});

@@ -15,6 +15,14 @@ def init_app(app, api) -> None:
     # killed mid-batch): longer than a batch takes (BATCH × the 10 s request timeout).
     app.config.setdefault("OUTBOX_LEASE_SECONDS", int(os.environ.get(
         "OUTBOX_LEASE_SECONDS", 260)))
+    from app.notifications import contact, push, quiet
+    from app.notifications.feeds import blp as feeds
+
+    push.configure(app)
+    quiet.configure(app)
+    contact.configure(app)
+    app.config.setdefault("REMINDER_BEFORE", os.environ.get("TONGXIN_REMINDER_BEFORE", "6h"))
     api.register_blueprint(blp)
+    api.register_blueprint(feeds)
     subscribe(app, on_event)
     register_cli(app)

@@ -12,9 +12,12 @@ from sqlalchemy import insert, select, text
 from app.accounts.models import RoleAssignment, User
 from app.grid.models import STAFF_ROLES
 from app.core.clock import isoformat
+from app.core.timezone import to_local
 from app.core.database import DriverStatement
 from app.core.refcache import cached
-from app.notifications.models import PENDING, Channel, Delivery, Notification, Webhook
+from app.notifications.models import (PENDING, Channel, Delivery, Notification,
+                                      PushSubscription, Webhook)
+from app.notifications.quiet import hold_until, is_urgent
 
 _DELIVERIES, _NOTIFICATIONS = Delivery.__table__, Notification.__table__
 _INSERT_DELIVERIES, _INSERT_NOTIFICATIONS = insert(_DELIVERIES), insert(_NOTIFICATIONS)
@@ -38,6 +41,7 @@ def on_event(session, event: dict) -> None:
     _queue_webhooks(session, event, data)
     _queue_channels(session, event, data)
     _notify_people(session, event, data)
+    _tell_resident(session, event, data)
 
 
 def event_data(event: dict) -> dict:
@@ -58,6 +62,8 @@ def event_data(event: dict) -> dict:
     actor = event.get("actor")
     if actor is not None:
         data["actor"] = actor.username
+    if event.get("due_at") is not None:
+        data["due_at"] = isoformat(event["due_at"])
     notice = event.get("notice")
     if notice is not None:
         data.update(notice_id=notice.id, title=notice.title, grid_code=notice.node.code)
@@ -128,11 +134,12 @@ def _queue_channels(session, event: dict, data: dict) -> None:
     body = json.dumps({"kind": kind, "type": event["type"], "params": params},
                       ensure_ascii=False, separators=(",", ":"))
     ordering = f"submission:{data['submission_id']}" if data.get("submission_id") else None
+    due = hold_until(event["at"], is_urgent(event))   # quiet hours (quiet.py)
     session.connection().execute(_INSERT_DELIVERIES, [
         {"target": f"channel:{channel_id}", "channel_id": channel_id, "event_id": event["id"],
          "event_type": event["type"], "idempotency_key": f"{event['id']}.c{channel_id}",
          "ordering_key": ordering, "payload": body, "state": PENDING, "attempts": 0,
-         "next_attempt_at": event["at"], "created_at": event["at"]} for channel_id in found])
+         "next_attempt_at": due, "created_at": event["at"]} for channel_id in found])
 
 
 def channels_changed(session) -> None:
@@ -150,6 +157,81 @@ def _notify_people(session, event: dict, data: dict) -> None:
         _INSERT_ONE_NOTIFICATION.execute(session.connection(), rows[0])
     elif rows:
         session.connection().execute(_INSERT_NOTIFICATIONS, rows)
+    if rows:
+        queue_push(session, event, [(row["user_id"], row["kind"]) for row in rows],
+                   rows[0]["params"], data.get("submission_id"))
+
+
+def tell(session, event: dict, user_ids, kind: str, params: dict,
+         submission_id: int | None = None) -> None:
+    """An in-app notification (and its push) to each of `user_ids` outside the event
+    fan-out: the reminders of the tick."""
+    rows = [{"user_id": user_id, "event_id": event["id"], "event_type": event["type"],
+             "kind": kind, "submission_id": submission_id, "params": params,
+             "created_at": event["at"]} for user_id in user_ids]
+    if rows:
+        session.connection().execute(_INSERT_NOTIFICATIONS, rows)
+        queue_push(session, event, [(user_id, kind) for user_id in user_ids], params,
+                   submission_id)
+
+
+def _push_users(session) -> frozenset:
+    """Who has a push subscription, through the reference cache (every POST /submissions
+    asks): subscribing or unsubscribing calls `push_changed`."""
+    return cached(("push-users",), lambda: frozenset(session.execute(
+        select(PushSubscription.user_id).distinct()).scalars()))
+
+
+def push_changed(session) -> None:
+    webhooks_changed(session)
+
+
+def queue_push(session, event: dict, told: list[tuple[int, str]], params: dict,
+               submission_id: int | None) -> None:
+    """One outbox row per subscription of each person told, held through quiet hours
+    unless urgent. The payload holds the message's facts; the worker makes the words."""
+    subscribed = _push_users(session)
+    wanted = {user_id: kind for user_id, kind in told if user_id in subscribed}
+    if not wanted:
+        return
+    subs = session.execute(select(PushSubscription.id, PushSubscription.user_id).where(
+        PushSubscription.user_id.in_(list(wanted)))).all()
+    due = hold_until(event["at"], is_urgent(event))
+    rows = []
+    for sub_id, user_id in subs:
+        body = json.dumps({"kind": wanted[user_id], "params": params,
+                           "submission_id": submission_id,
+                           "urgent": due == event["at"] and is_urgent(event)},
+                          ensure_ascii=False, separators=(",", ":"))
+        rows.append({"target": f"push:{sub_id}", "event_id": event["id"],
+                     "event_type": event["type"],
+                     "idempotency_key": f"{event['id']}.p{sub_id}", "ordering_key": None,
+                     "payload": body, "state": PENDING, "attempts": 0, "next_attempt_at": due,
+                     "created_at": event["at"]})
+    if rows:
+        session.connection().execute(_INSERT_DELIVERIES, rows)
+
+
+def _tell_resident(session, event: dict, data: dict) -> None:
+    """SMS or e-mail to a resident who left a phone or address and agreed to be told
+    (contact.py): only when the letter is resolved, only by what they left."""
+    sub = event.get("submission")
+    if event["type"] != "submission.state_changed" or sub is None or sub.state != "resolved":
+        return
+    from app.notifications import contact
+
+    rows = []
+    for channel, address in contact.wanted(sub):
+        body = json.dumps({"channel": channel, "address": address,
+                           "tracking_code": sub.tracking_code, "reply": data.get("reply") or ""},
+                          ensure_ascii=False, separators=(",", ":"))
+        rows.append({"target": f"contact:{channel}", "event_id": event["id"],
+                     "event_type": event["type"],
+                     "idempotency_key": f"{event['id']}.{channel}", "ordering_key": None,
+                     "payload": body, "state": PENDING, "attempts": 0,
+                     "next_attempt_at": hold_until(event["at"]), "created_at": event["at"]})
+    if rows:
+        session.connection().execute(_INSERT_DELIVERIES, rows)
 
 
 def _params(event: dict, data: dict) -> dict:
@@ -165,6 +247,8 @@ def _params(event: dict, data: dict) -> dict:
     notice = event.get("notice") or event.get("meeting")
     if notice is not None:
         params["grid_name"] = notice.node.name
+    if event.get("due_at") is not None:
+        params["due_at"] = to_local(event["due_at"]).strftime("%m月%d日 %H:%M")
     return params
 
 
@@ -185,6 +269,9 @@ def recipients(session, event: dict) -> dict[int, str]:
         if kind == "submission.state_changed" and sub.submitter_id:
             if sub.state in TELL_SUBMITTER:
                 told[sub.submitter_id] = TELL_SUBMITTER[sub.state]
+    elif kind == "timer.due_soon":
+        for user_id in holders(session, sub):
+            told[user_id] = "due_soon"
     elif kind == "claim.promoted" and sub.submitter_id:
         told[sub.submitter_id] = "promoted"
     return told

@@ -100,3 +100,40 @@ class Notification(db.Model):
 
     # One index: every row written costs its pages at each submission's commit.
     __table_args__ = (Index("ix_notifications_user", "user_id", "id"),)
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push subscription (PushSubscription.toJSON()) for one person."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+
+    __table_args__ = (Index("ix_push_subscriptions_user", "user_id"),)
+
+
+class CalendarToken(db.Model):
+    """The secret of a person's private iCalendar feed URL (renewing replaces it)."""
+
+    __tablename__ = "calendar_tokens"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=system_now)
+
+
+class ReminderSent(db.Model):
+    """The reminder ledger: one row per reminder given, so a tick run twice tells once."""
+
+    __tablename__ = "reminders_sent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(default=system_now)

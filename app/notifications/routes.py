@@ -2,7 +2,7 @@
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
@@ -11,9 +11,10 @@ from app.core.security import require_user
 from app.extensions import db
 from app.grid.scope import scope_for
 from app.grid.services import node_by_code
-from app.notifications import channels, messages, webhooks
-from app.notifications.fanout import channels_changed, webhooks_changed
-from app.notifications.models import FAILED, PENDING, Channel, Delivery, Notification, Webhook
+from app.notifications import channels, messages, push, webhooks
+from app.notifications.fanout import channels_changed, push_changed, webhooks_changed
+from app.notifications.models import (FAILED, PENDING, Channel, Delivery, Notification,
+                                      PushSubscription, Webhook)
 
 EVENT_TYPES = (
     "submission.created", "submission.state_changed", "submission.dispatched",
@@ -241,3 +242,60 @@ def list_channels(code):
     rows = db.session.execute(select(Channel).where(Channel.grid_node_id == node.id)
                               .order_by(Channel.id)).scalars()
     return jsonify({"items": [serialize_channel(c, node.code) for c in rows]})
+
+
+@blp.route("/push/key", methods=["GET"])
+def push_key():
+    """The server's VAPID public key (base64url), for `pushManager.subscribe`."""
+    from flask import current_app
+
+    key = current_app.config.get("VAPID_PUBLIC_KEY")
+    if not key:
+        raise ApiError(503, _("Web Push is not set up on this server (no VAPID keys)."),
+                       "push_not_configured")
+    return jsonify({"public_key": key})
+
+
+@blp.route("/push/subscriptions", methods=["POST"])
+def subscribe_push():
+    """Receive pushes on this browser: the body is its `PushSubscription.toJSON()`. The same
+    endpoint again (another person signing in on the phone) moves it to the caller."""
+    user = require_user()
+    fields = push.check_subscription(request.get_json())
+    if fields is None:
+        raise ApiError(422, fields={"_schema": [_(
+            "Give the browser's push subscription: endpoint and keys (p256dh, auth).")]})
+    try:
+        webhooks.check_url(fields["endpoint"])
+    except webhooks.OutboundRefused as exc:
+        raise ApiError(422, fields={"endpoint": [str(exc)]}) from None
+    sub = db.session.execute(select(PushSubscription).where(
+        PushSubscription.endpoint == fields["endpoint"])).scalar_one_or_none()
+    if sub is None:
+        sub = PushSubscription(created_at=utcnow(), **fields, user_id=user.id)
+        db.session.add(sub)
+    else:
+        sub.user_id, sub.p256dh, sub.auth = user.id, fields["p256dh"], fields["auth"]
+    db.session.flush()
+    push_changed(db.session)
+    return jsonify({"id": sub.id, "endpoint": sub.endpoint,
+                    "created_at": isoformat(sub.created_at)}), 201
+
+
+@blp.route("/push/subscriptions", methods=["DELETE"])
+def unsubscribe_push():
+    """Stop pushes to a browser of mine: `{"endpoint": "..."}`."""
+    user = require_user()
+    endpoint = _body().get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint:
+        raise ApiError(422, fields={"endpoint": [_("Give the subscription's endpoint.")]})
+    removed = db.session.execute(delete(PushSubscription).where(
+        PushSubscription.endpoint == endpoint, PushSubscription.user_id == user.id)).rowcount
+    if not removed:
+        raise ApiError(404)
+    push_changed(db.session)
+    return jsonify({"removed": removed})
+
+
+def serialize_any_delivery(d: Delivery) -> dict:
+    return serialize_delivery(d) | {"target": d.target, "channel_id": d.channel_id}

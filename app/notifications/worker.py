@@ -17,14 +17,15 @@ from datetime import datetime, timedelta
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.core.clock import parse_iso, utcnow
 from app.extensions import db
-from app.notifications import channels, messages, webhooks
+from app.notifications import channels, contact, messages, push, webhooks
 from app.submissions import export_jobs
-from app.notifications.models import DELIVERED, FAILED, PENDING, Channel, Delivery, Webhook
+from app.notifications.models import (DELIVERED, FAILED, PENDING, Channel, Delivery,
+                                      PushSubscription, Webhook)
 
 BATCH = 20
 MAX_ATTEMPTS = 8
@@ -82,21 +83,51 @@ def deliver(delivery_id: int) -> str:
     if delivery is None:
         session.commit()
         return FAILED
-    attempts, key, payload = delivery.attempts, delivery.idempotency_key, delivery.payload
-    send = None   # plain values only: the objects expire at the commit below
-    if delivery.webhook_id is not None:
-        hook = session.get(Webhook, delivery.webhook_id)
-        if hook.active:
-            url, secret = hook.url, hook.secret
-            send = lambda: webhooks.post(url, secret, key, payload)   # noqa: E731
-    else:
-        channel = session.get(Channel, delivery.channel_id)
-        if channel.active:
-            url = channel.url
-            send = lambda: _send_to_channel(url, payload)   # noqa: E731
+    attempts = delivery.attempts
+    kind, _sep, ref = delivery.target.partition(":")
+    delivery_target = (kind, int(ref) if ref.isdigit() else None)
+    send = _sender(session, delivery)   # plain values only: the objects expire at commit
     session.commit()   # no transaction stays open while the request is out
+    if send is None and delivery_target[0] == "push":
+        return record(delivery_id, MAX_ATTEMPTS, None, "the subscription was removed")
     status, error = send() if send is not None else (None, "target disabled")
+    if delivery_target[0] == "push" and status in push.GONE:
+        # The push service forgot the subscription: removed, and this delivery ends.
+        db.session.execute(delete(PushSubscription).where(
+            PushSubscription.id == delivery_target[1]))
+        return record(delivery_id, MAX_ATTEMPTS, status, "the subscription is gone (removed)")
     return record(delivery_id, attempts + 1, status, error)
+
+
+def _sender(session, delivery: Delivery):
+    """A function that sends the delivery, or None when its target is gone or disabled."""
+    key, payload = delivery.idempotency_key, delivery.payload
+    kind, _sep, ref = delivery.target.partition(":")
+    if kind == "webhook":
+        hook = session.get(Webhook, delivery.webhook_id)
+        if hook is not None and hook.active:
+            url, secret = hook.url, hook.secret
+            return lambda: webhooks.post(url, secret, key, payload)
+    elif kind == "channel":
+        channel = session.get(Channel, delivery.channel_id)
+        if channel is not None and channel.active:
+            url = channel.url
+            return lambda: _send_to_channel(url, payload)
+    elif kind == "push":
+        sub = session.get(PushSubscription, int(ref)) if ref.isdigit() else None
+        private = current_app.config.get("VAPID_PRIVATE_KEY")
+        if sub is not None and private:
+            info = {"endpoint": sub.endpoint, "p256dh": sub.p256dh, "auth": sub.auth}
+            subject = current_app.config.get("VAPID_SUBJECT")
+            body = json.loads(payload)
+            message = messages.push_message(body, key)
+            urgency = "high" if body.get("urgent") else "normal"
+            return lambda: push.send(info, message, private, subject, urgency)
+    elif kind == "contact":
+        body = json.loads(payload)
+        return lambda: contact.send(body["channel"], body["address"], body["tracking_code"],
+                                    body.get("reply") or "")
+    return None
 
 
 def _send_to_channel(url: str, payload: str) -> tuple[int | None, str | None]:

@@ -12,6 +12,7 @@ import { detailView, inboxView } from './views/inbox.js';
 import { loginView } from './views/login.js';
 import { meetingsView, pointsView, postsView, trackView } from './views/posts.js';
 import { draftsView, sentView } from './views/lists.js';
+import { afterRender, forgetPush, notificationsView, startNotifications } from './notify.js';
 
 const main = document.getElementById('main');
 const countEl = document.querySelector('[data-testid="outbox-count"]');
@@ -72,11 +73,13 @@ async function render() {
   else if (parts[0] === 'outbox') view = await outboxPanel(ctx);
   else if (parts[0] === 'drafts') view = await draftsView(ctx);
   else if (parts[0] === 'sent') view = await sentView(ctx);
+  else if (parts[0] === 'notifications') view = await notificationsView(ctx);
   else if (parts[0] === 'fix' && parts[1]) view = await fixView(ctx, parts[1], formView);
   else view = await homeView(ctx);
   clear(main).append(view);
   oneHeading(main);
   document.getElementById('sign-out').hidden = !ctx.session;
+  afterRender(ctx.session).catch(() => {});
   if (session && session.expired) showNotice(t('session_expired'));
   updateStatus();
 }
@@ -206,6 +209,7 @@ document.getElementById('sign-out').addEventListener('click', async () => {
   if (session && navigator.onLine && !session.expired) {
     fetch('/api/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${session.token}` } }).catch(() => {});
   }
+  await forgetPush(session).catch(() => {});
   await clearSession();
   await forgetImages().catch(() => {});
   ctx.go('/app/');
@@ -252,6 +256,7 @@ async function persistStorage() {
 async function boot() {
   await render();
   registerWorker().catch(() => {});
+  startNotifications(ctx);
   persistStorage().catch(() => {});
   const session = await getSession();
   if (navigator.onLine) {

@@ -36,6 +36,9 @@ const CATALOGUE = {
     points_reason: '{reason}：+{n}', submitted_on: '提交于 {time}', form: '表单', where: '所在网格', grid_of: '{level}：{name}',
     post_missing: '志愿岗位', partner_unit: '共建单位：{name}', duplicate_of: '与 #{id} 重复', supporters: '{n} 人也遇到了',
     loading: '加载中…', back: '返回', no_cache: '首次使用请在有信号时打开一次。', photo_added: '已添加 {n} 张照片',
+    notifications: '消息', notify_unread: '{n} 条未读消息', notify_read_all: '全部标为已读', notify_none: '暂无消息。',
+    push_label: '在这台手机上接收推送（有新事项、提醒时通知我）', push_on: '已开启推送。', push_off: '已关闭推送。',
+    push_denied: '浏览器未允许通知，请在浏览器设置中允许后再试。', push_failed: '开启推送失败，请稍后再试。', push_unsupported: '这台手机的浏览器不支持推送。',
   },
   en: {
     app_name: 'Tongxin', tagline: 'Community grid service', sign_in: 'Sign in', sign_out: 'Sign out',
@@ -73,6 +76,9 @@ const CATALOGUE = {
     points_reason: '{reason}: +{n}', submitted_on: 'Submitted {time}', form: 'Form', where: 'Grid', grid_of: '{level}: {name}',
     post_missing: 'Volunteer post', partner_unit: 'Partner: {name}', duplicate_of: 'Duplicate of #{id}', supporters: '{n} others too',
     loading: 'Loading…', back: 'Back', no_cache: 'Open the app once with signal first.', photo_added: '{n} photo(s) added',
+    notifications: 'Messages', notify_unread: '{n} unread messages', notify_read_all: 'Mark all read', notify_none: 'No messages.',
+    push_label: 'Receive pushes on this phone (new items, reminders)', push_on: 'Pushes are on.', push_off: 'Pushes are off.',
+    push_denied: 'The browser does not allow notifications; allow them in its settings and try again.', push_failed: 'Pushes could not be turned on; try again later.', push_unsupported: "This phone's browser cannot receive pushes.",
   },
 };
 

@@ -1,6 +1,6 @@
 """Big exports as background jobs; when a letter's contact details were erased
 
-Revision ID: 0018_harden_exports
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-02
 
@@ -10,7 +10,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_harden_exports'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None
