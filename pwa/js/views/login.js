@@ -1,7 +1,9 @@
 import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { setSession } from '../db.js';
+import { duration } from '../format.js';
 import { t } from '../i18n.js';
+import '../words-roles.js';
 import { refreshCaches } from '../state.js';
 
 export function loginView(ctx) {
@@ -27,8 +29,15 @@ export function loginView(ctx) {
       ctx.go('/app/');
       ctx.flushSoon();
     } catch (err) {
-      message.textContent = err instanceof ApiError ? err.message : t('offline');
+      message.textContent = err instanceof ApiError ? signInTrouble(err) : t('offline');
     }
   });
   return form;
+}
+
+// A lock in words: for how long (the server's count, said as people say it) and who unlocks.
+function signInTrouble(err) {
+  const error = (err.body && err.body.error) || {};
+  if (error.retry_after && !error.locked) return t('locked_for', { d: duration(error.retry_after) });
+  return err.message;
 }
