@@ -13,7 +13,7 @@ import '../words-roles.js';
 // against what they typed: category, date and a neutral line, never anyone's words.
 export async function publicView(ctx, code, formView) {
   const view = await formView(ctx, 'suggestion', { publicCode: code });
-  const form = view.querySelector('form');
+  const form = view.querySelector(':scope > form');   // the letter (activities have forms too)
   if (!form) return view;
   const building = (await cacheGet(PUBLIC, `notices:${code}`))?.value?.building;
   const heading = h('div', { class: 'building-head' },

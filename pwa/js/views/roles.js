@@ -107,7 +107,7 @@ export function timeLeftLine(item, fetchedAt = null) {
   const left = secondsLeft(item, fetchedAt);
   if (left !== null) {
     const action = item.auto_action === 'escalate' ? t('auto_escalate_word') : (item.auto_action_label || '');
-    parts.push(left > 0 ? t('auto_in', { d: duration(left), action: action ? ` ${action}` : '' })
+    parts.push(left > 0 ? t('auto_in', { d: duration(left), action })
       : t('auto_overdue', { d: duration(-left), action }));
   }
   return parts.length ? h('div', { class: `time-left${isOverdue(item, fetchedAt) ? ' overdue' : ''}`, 'data-testid': 'time-left' }, parts.join(' · ')) : null;
