@@ -57,7 +57,7 @@ async function showSimilar(code, text, box) {
     const count = h('span', { class: 'help' }, item.supporters ? ` · ${t('me_too_count', { n: item.supporters })}` : '');
     return h('li', { class: 'card similar-item' },
       h('strong', {}, item.category_label || ''), ' ', h('span', { class: 'help' }, item.date || dateOnly(item.created_at)),
-      h('div', {}, item.excerpt), count,
+      h('div', {}, item.category_label ? t('similar_open') : item.excerpt), count,
       h('div', { class: 'row' }, h('button', { type: 'button', class: 'small', 'data-testid': 'me-too', disabled: done,
         onclick: async (e) => {
           // One voice per phone: remembered here, so a second tap adds nothing.

@@ -102,7 +102,8 @@ export function timeLeftLine(item, fetchedAt = null) {
   const parts = [];
   const elapsed = fetchedAt ? (Date.now() - fetchedAt) / 1000 : 0;
   if (item.waited_seconds !== null && item.waited_seconds !== undefined) {
-    parts.push(t('waited_here', { d: duration(item.waited_seconds + elapsed) }));
+    const waited = item.waited_seconds + elapsed;
+    parts.push(t('waited_here', { d: waited < 60 ? t('under_a_minute') : duration(waited) }));
   }
   const left = secondsLeft(item, fetchedAt);
   if (left !== null) {
