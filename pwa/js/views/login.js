@@ -15,7 +15,9 @@ export function loginView(ctx) {
     h('label', { class: 'label', for: 'password' }, t('password')),
     h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
     message,
-    h('button', { type: 'submit', class: 'primary' }, t('sign_in')));
+    h('button', { type: 'submit', class: 'primary' }, t('sign_in')),
+    // A resident without an account: follow a letter by its code (no dead end at sign-in).
+    h('p', { class: 'help' }, h('a', { href: '/app/t/', 'data-link': true, 'data-testid': 'track-link' }, t('track_link'))));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     message.textContent = t('signing_in');
