@@ -95,7 +95,9 @@ export async function trackView(ctx, code) {
     res = await api(`/track/${encodeURIComponent(code)}`, { token: null });
   } catch (err) {
     if (err.status === 404) {
-      return h('section', {}, title, askForCode(ctx, `${err.message} ${t('track_unknown_hint')}`));
+      // The server says it in words with its hint; the phone's own words if it said nothing.
+      const said = err.body && err.body.error && err.body.error.message;
+      return h('section', {}, title, askForCode(ctx, said || t('track_unknown_hint')));
     }
     return h('section', {}, title, h('div', { class: 'card' }, navigator.onLine ? err.message : t('offline')),
       askForCode(ctx, ''));
