@@ -340,6 +340,7 @@ def test_resident_signs_up_for_an_activity_from_the_qr_page(phone, live_server, 
         "starts_at": "2030-07-01T01:00:00Z", "ends_at": "2030-07-01T03:00:00Z"})
     page = phone.new_page()
     page.goto(f"{base}/app/s/B1")
+    page.locator("details.more summary").click()   # the form first; activities folded below (issue 23)
     card = page.locator(".activities form").first
     card.locator("input[name=name]").fill("陈妈妈")
     card.locator("input[name=phone]").fill("13912345678")

@@ -31,7 +31,12 @@ def login(args):
     throttle.check(args["username"])
     user = services.authenticate(args["username"], args["password"])
     if user is None:
-        throttle.record_failure(args["username"])
+        seconds = throttle.record_failure(args["username"])
+        if seconds:   # this failure locked the device out: say so now, not on the next try
+            raise ApiError(401, _("Wrong username or password. Sign-in from this device is now "
+                                  "locked for %(minutes)d minutes; staff can unlock your account.",
+                                  minutes=max(1, -(-seconds // 60))),
+                           "invalid_credentials", locked=True, retry_after=seconds)
         raise ApiError(401, _("Wrong username or password."), "invalid_credentials")
     throttle.record_success(args["username"])
     token = services.issue_token(user)

@@ -101,7 +101,19 @@ def public_notices():
         Notice.grid_node_id.in_(node.ancestor_ids), Notice.public.is_(True), _current())
         .order_by(Notice.id.desc()).limit(20)).unique().scalars().all()
     return jsonify({"items": [{"id": n.id, "title": n.title, "body": n.body, "photo": bool(n.photo_id),
-                               "created_at": isoformat(n.created_at)} for n in rows]})
+                               "created_at": isoformat(n.created_at)} for n in rows],
+                    "building": _building(node)})
+
+
+def _building(node) -> dict:
+    """The QR page's heading: which building, in which community (and estate)."""
+    above = {}
+    parent = node.parent
+    while parent is not None:
+        above.setdefault(parent.level, parent.name)
+        parent = parent.parent
+    return {"code": node.code, "name": node.name, "estate": above.get("estate"),
+            "community": above.get("community")}
 
 
 @blp.route("/<int:notice_id>/relay", methods=["POST"])

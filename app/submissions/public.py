@@ -4,12 +4,15 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from app.core.clock import isoformat
 from app.core.errors import ApiError
+from app.core.i18n import pick
 from app.extensions import db, limiter
 from app.forms.services import form_by_slug, states_held_by_tiers
 from app.grid.services import node_by_code
 from app.submissions.models import Submission
 from app.submissions.routes import blp
+from app.submissions.words import format_date
 
 # Open: someone in the grid or a partner unit still holds it (not resolved, not final).
 OPEN_TIERS = ("captain", "branch", "committee", "partner")
@@ -26,31 +29,58 @@ def similarity(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x and y else 0.0
 
 
+def match_score(typed: str, content: str) -> float:
+    """How much of what the resident typed (or of the letter, if shorter) another letter
+    shares, in character bigrams; at least three shared bigrams, so a word alone never matches."""
+    x, y = _bigrams(typed), _bigrams(content)
+    shared = len(x & y)
+    return shared / min(len(x), len(y)) if x and y and shared >= 3 else 0.0
+
+
 @blp.route("/submissions/similar", methods=["GET"])
 @limiter.limit("60/minute")
 def similar():
-    """Open suggestions of one building that look like `text` (all open ones without text).
-    Shows only the category and an excerpt: never names, phones or photos."""
+    """Open suggestions of one building that look like `text`, the content a resident is
+    typing. Without text nothing is shown: a guessable URL lists no one's letters. Each match
+    shows its category, date and a neutral summary (`excerpt`, words of ours): never
+    another resident's text, name, phone or photo."""
     node = node_by_code(request.args.get("grid_code", ""))
     if node is None or node.level != "building":
         raise ApiError(404)
+    text = request.args.get("text", "")[:2000].strip()
+    if len("".join(text.split())) < 4:
+        return jsonify({"items": []})
     form = form_by_slug("suggestion")
     rows = db.session.execute(select(Submission).where(
         Submission.form_id == form.id, Submission.grid_node_id == node.id,
         Submission.state.in_(states_held_by_tiers((form.id,), OPEN_TIERS))).order_by(Submission.id.desc()).limit(200)).unique().scalars()
-    text = request.args.get("text", "")[:2000]
     scored = []
     for sub in rows:
         content = str((sub.data or {}).get("content", ""))
-        score = similarity(text, content) if text else 1.0
-        if score >= 0.2:
-            scored.append((score, sub, content))
+        score = match_score(text, content)
+        if score >= 0.4:
+            scored.append((score, sub))
     scored.sort(key=lambda item: (-item[0], -item[1].id))
-    return jsonify({"items": [
-        {"id": sub.id, "category": (sub.data or {}).get("category"),
-         "excerpt": content[:60] + ("…" if len(content) > 60 else ""),
-         "supporters": sub.supporters, "score": round(score, 3)}
-        for score, sub, content in scored[:5]]})
+    items = []
+    for score, sub in scored[:5]:
+        category = (sub.data or {}).get("category")
+        label = _category_label(sub, category)
+        date = format_date(sub.created_at)
+        items.append({"id": sub.id, "category": category, "category_label": label,
+                      "created_at": isoformat(sub.created_at), "date": date,
+                      "excerpt": _("A letter about %(category)s, written on %(date)s",
+                                   category=label or _("this building"), date=date),
+                      "supporters": sub.supporters, "score": round(score, 3)})
+    return jsonify({"items": items})
+
+
+def _category_label(sub: Submission, value) -> str:
+    for field in (sub.version.definition or {}).get("fields", []):
+        if field.get("name") == "category":
+            for choice in field.get("choices") or []:
+                if choice.get("value") == value:
+                    return pick(choice.get("label"))
+    return ""
 
 
 @blp.route("/submissions/<int:sub_id>/me-too", methods=["POST"])

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.accounts.models import User
 from app.core.paths import under, unindexed
-from app.core.clock import isoformat, parse_iso
+from app.core.clock import isoformat, parse_iso, utcnow
 from app.core.database import end_write_phase, reads_first, write_phase
 from app.core.errors import ApiError
 from app.core.ids import as_id
@@ -20,6 +20,7 @@ from app.submissions import display, services, write
 from app.submissions.inbox import inbox_notices
 from app.submissions.models import Submission
 from app.submissions.query import filtered
+from app.submissions.timers import time_left
 from app.submissions.schemas import SubmissionCreateSchema, TransitionSchema
 
 blp = Blueprint("submissions", __name__, url_prefix="/api/v1",
@@ -194,12 +195,13 @@ def inbox():
     rows = rows[:limit]
     items = []
     services.attach_reference(rows)
+    now = utcnow()
     for s in rows:
         actions = services.allowed_actions(user, s)
         if actions:  # the tier matched, but e.g. nobody completes their own claim
             items.append(services.serialize(s, user) | {
                 "allowed_actions": list(dict.fromkeys(a["action"] for a in actions)),
-                "actions": actions})
+                "actions": actions} | time_left(s, now))
     _name_claimants(items)
     cursor = _encode(isoformat(rows[-1].state_since), rows[-1].id) if more else None
     notices = [] if request.args.get("cursor") else inbox_notices(scope_for(user))
@@ -226,8 +228,11 @@ def track(code):
     sub = db.session.execute(select(Submission).where(
         Submission.tracking_code == code.upper()[:16])).unique().scalar_one_or_none()
     if sub is None:
-        raise ApiError(404)
+        raise ApiError(404, _("No letter has this tracking code. Check the code on your "
+                              "receipt (8 letters and digits), or ask your building captain."),
+                       "unknown_tracking_code")
     from app.submissions.models import SubmissionEvent
+    from app.submissions.words import role_label
     published = db.session.execute(select(SubmissionEvent).where(
         SubmissionEvent.submission_id == sub.id, SubmissionEvent.public_reply.is_(True))
         .order_by(SubmissionEvent.seq)).scalars()
@@ -238,4 +243,6 @@ def track(code):
                     "state_label": pick(workflow["states"].get(sub.state, {}).get("label")),
                     "grid_name": sub.node.name, "created_at": isoformat(sub.created_at),
                     "updated_at": isoformat(sub.updated_at),
-                    "replies": [{"comment": e.comment, "at": isoformat(e.at)} for e in published]})
+                    "replies": [{"comment": e.comment, "at": isoformat(e.at), "tier": e.from_tier,
+                                  "tier_label": role_label(e.from_tier) if e.from_tier else ""}
+                                 for e in published if e.comment]})

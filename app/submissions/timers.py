@@ -48,3 +48,26 @@ def run_tick(now: datetime) -> dict:
             skipped += 1
     db.session.commit()
     return {"applied": applied, "skipped": skipped}
+
+
+def time_left(sub: Submission, now: datetime) -> dict:
+    """How long `sub` has waited in its state, and when a timer of its workflow moves it by
+    itself (the inbox shows both): `auto_action` (e.g. escalate), `auto_at`, `auto_in_seconds`
+    (negative: the time has passed and the next tick applies it) and `overdue`."""
+    from app.core.clock import isoformat
+    from app.submissions.words import action_label
+
+    since = sub.state_since or sub.created_at
+    out = {"waited_seconds": max(0, int((now - since).total_seconds())) if since else None,
+           "auto_action": None, "auto_action_label": None, "auto_at": None,
+           "auto_in_seconds": None, "overdue": False}
+    workflow = sub.version.workflow if sub.version is not None else {}
+    timers = [t for t in (workflow.get("timers") or []) if t.get("state") == sub.state]
+    if not timers or since is None:
+        return out
+    timer = min(timers, key=lambda t: parse_duration(t["after"]))
+    at = since + parse_duration(timer["after"])
+    left = int((at - now).total_seconds())
+    out.update(auto_action=timer["action"], auto_action_label=action_label(workflow, timer["action"], sub.state),
+               auto_at=isoformat(at), auto_in_seconds=left, overdue=left <= 0)
+    return out

@@ -134,3 +134,11 @@ def patch_post(args, post_id):
     db.session.refresh(post)
     counts = services.counts([post.id])
     return jsonify(services.serialize(post, counts.get(post.id, {}).get("waitlisted", 0)))
+
+
+@blp.route("/claims", methods=["GET"])
+def my_claims():
+    """The caller's own claims, newest first: each with its post, state in words, its place on
+    the waitlist and whether the caller may still cancel it (the app's 我的认领)."""
+    user = require_user()
+    return jsonify({"items": services.claims_of(user)})

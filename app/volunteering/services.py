@@ -201,3 +201,31 @@ def posts_by_id(ids) -> dict:
     """{id: post} of these posts (the words of a submission's `post` field)."""
     return {post.id: post for post in db.session.execute(
         select(Post).where(Post.id.in_(ids))).scalars()}
+
+
+def claims_of(user, limit: int = 100) -> list[dict]:
+    """A person's claims (cancelled ones left out), newest first, with the waitlist position."""
+    from app.core.i18n import pick
+
+    subs = db.session.execute(select(Submission).where(
+        Submission.submitter_id == user.id, Submission.post_id.is_not(None),
+        Submission.state != "cancelled").order_by(Submission.id.desc()).limit(limit)).unique().scalars().all()
+    posts = posts_by_id({s.post_id for s in subs})
+    waiting = counts(list(posts))
+    out = []
+    for sub in subs:
+        workflow = sub.version.workflow
+        position = None
+        if sub.state == WAITLISTED:
+            position = db.session.execute(select(func.count()).where(
+                Submission.post_id == sub.post_id, Submission.state == WAITLISTED,
+                Submission.id <= sub.id)).scalar_one()
+        cancellable = any(t["name"] == "cancel" and sub.state in t.get("from", [])
+                          for t in workflow.get("transitions", []))
+        post = posts.get(sub.post_id)
+        out.append({"id": sub.id, "uuid": sub.uuid, "state": sub.state,
+                    "state_label": pick(workflow["states"].get(sub.state, {}).get("label")),
+                    "waitlist_position": position, "can_cancel": cancellable,
+                    "created_at": isoformat(sub.created_at), "state_since": isoformat(sub.state_since),
+                    "post": serialize(post, waiting.get(post.id, {}).get("waitlisted", 0)) if post else None})
+    return out

@@ -10,7 +10,9 @@ import { formView } from './views/form.js';
 import { fixView, homeView, outboxPanel } from './views/home.js';
 import { detailView, inboxView } from './views/inbox.js';
 import { loginView } from './views/login.js';
-import { meetingsView, pointsView, postsView, trackView } from './views/posts.js';
+import { claimsView, meetingsView, pointsView, postsView } from './views/posts.js';
+import { publicView, trackView } from './views/public.js';
+import { lettersView } from './views/roles.js';
 import { draftsView, sentView } from './views/lists.js';
 import { afterRender, forgetPush, notificationsView, startNotifications } from './notify.js';
 
@@ -61,13 +63,15 @@ async function render() {
   const path = location.pathname.replace(/\/+$/, '') || '/app';
   const parts = path.split('/').slice(2).map(decodeURIComponent);
   let view;
-  if (parts[0] === 's' && parts[1]) view = await formView(ctx, 'suggestion', { publicCode: parts[1] });
-  else if (parts[0] === 't' && parts[1]) view = await trackView(ctx, parts[1]);
+  if (parts[0] === 's' && parts[1]) view = await publicView(ctx, parts[1], formView);
+  else if (parts[0] === 't') view = await trackView(ctx, parts[1] || '');
   else if (!ctx.session) view = loginView(ctx);
   else if (parts[0] === 'new' && parts[1]) view = await formView(ctx, parts[1]);
   else if (parts[0] === 'inbox') view = await inboxView(ctx);
   else if (parts[0] === 'item' && parts[1]) view = await detailView(ctx, parts[1]);
   else if (parts[0] === 'posts') view = await postsView(ctx);
+  else if (parts[0] === 'claims') view = await claimsView(ctx);
+  else if (parts[0] === 'letters') view = await lettersView(ctx);
   else if (parts[0] === 'points') view = await pointsView(ctx);
   else if (parts[0] === 'meetings') view = await meetingsView(ctx);
   else if (parts[0] === 'outbox') view = await outboxPanel(ctx);

@@ -139,3 +139,9 @@ export function pick(label) {
   if (typeof label === 'string') return label;
   return label[lang()] || label.zh || label.en || '';
 }
+
+// Words a feature's own module brings (zh-CN first, English second), merged at import time.
+export function addWords(zh, en) {
+  Object.assign(CATALOGUE.zh, zh);
+  Object.assign(CATALOGUE.en, en);
+}

@@ -21,7 +21,8 @@ export async function refreshCaches(session) {
   }
   const jobs = session
     ? { me: '/auth/me', forms: '/forms', grid: '/grid', inbox: '/inbox?limit=200',
-        posts: '/posts?open=1', points: '/points/me', notices: '/notices', meetings: '/meetings' }
+        posts: '/posts?open=1', points: '/points/me', notices: '/notices', meetings: '/meetings',
+        claims: '/posts/claims' }
     : { forms: '/forms' };
   await Promise.all(Object.entries(jobs).map(async ([name, path]) => {
     try {

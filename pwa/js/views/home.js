@@ -5,24 +5,17 @@ import { pick, t } from '../i18n.js';
 import { add, firstWords, items, newId, PUBLIC, remove, retry, sentLog } from '../outbox.js';
 import { errorWords, listsNav } from './lists.js';
 import { cached, formDefinition, userKey } from '../state.js';
+import { roleTiles } from './roles.js';
 
 export async function homeView(ctx) {
   const me = ctx.session.me || {};
   const inbox = await cached(ctx.session, 'inbox');
   const forms = await cached(ctx.session, 'forms');
   const roles = (me.roles || []).map((r) => `${roleLabel(r.role)}${r.grid_name ? ` · ${r.grid_name}` : ''}${r.org ? ` · ${r.org}` : ''}`);
-  const formLinks = (forms ? forms.items : []).filter((f) => f.slug !== 'volunteer-signup').map((f) =>
-    h('a', { class: 'tile', href: `/app/new/${f.slug}`, 'data-link': true }, pick(f.title)));
+  const notices = await cached(ctx.session, 'notices');
   return h('section', {},
     h('div', { class: 'card' }, h('h2', {}, me.display_name || ctx.session.user), h('div', { class: 'help' }, roles.join('；'))),
-    h('nav', { class: 'tiles' },
-      h('a', { class: 'tile', href: '/app/inbox', 'data-link': true }, `${t('inbox')} `,
-        h('span', { class: 'badge', 'data-testid': 'inbox-count' }, inbox ? inbox.items.length : 0)),
-      formLinks,
-      h('a', { class: 'tile', href: '/app/posts', 'data-link': true }, t('posts')),
-      h('a', { class: 'tile', href: '/app/points', 'data-link': true }, t('points')),
-      (me.roles || []).some((r) => ['partner', 'committee', 'branch'].includes(r.role))
-        ? h('a', { class: 'tile', href: '/app/meetings', 'data-link': true }, t('meetings')) : null),
+    roleTiles(ctx, { inbox, forms, notices }),
     await listsNav(ctx),
     await noticesPanel(ctx),
     await outboxPanel(ctx));

@@ -2,13 +2,14 @@
 // Everything a person reads goes through format.js: labels, not codes; community time.
 import { api } from '../api.js';
 import { h } from '../dom.js';
-import { cacheSet } from '../db.js';
+import { cacheGet, cacheSet } from '../db.js';
 import { dateTime, eventText, fieldText, formLabel, stateLabel } from '../format.js';
 import { pick, t } from '../i18n.js';
 import { add, newId } from '../outbox.js';
 import { photoStrip } from '../photos.js';
 import { tellFate } from './lists.js';
 import { cached, formDefinition, formTitles, userKey } from '../state.js';
+import { isOverdue, timeLeftLine } from './roles.js';
 
 // One line that says what the item is about, in words.
 function summary(item, posts, title) {
@@ -27,7 +28,15 @@ function summary(item, posts, title) {
 export async function inboxView(ctx) {
   const inbox = await cached(ctx.session, 'inbox');
   const posts = await cached(ctx.session, 'posts');
-  const items = inbox ? inbox.items : [];
+  const fetchedAt = (await cacheGet(userKey(ctx.session), 'inbox'))?.at || null;
+  const show = new URLSearchParams(location.search).get('show');
+  let items = inbox ? [...inbox.items] : [];
+  if (show === 'overdue') items = items.filter((i) => isOverdue(i, fetchedAt));
+  else if (show === 'escalated') items = items.filter((i) => !i.post && i.state_since && i.created_at && new Date(i.state_since) - new Date(i.created_at) > 1000);
+  // Overdue first (they move by themselves any minute), then soonest to move, then the rest.
+  const urgency = (i) => (isOverdue(i, fetchedAt) ? 0 : i.auto_at ? 1 : 2);
+  items.sort((a, b) => urgency(a) - urgency(b)
+    || (a.auto_at && b.auto_at ? a.auto_in_seconds - b.auto_in_seconds : 0));
   const titles = await formTitles(ctx.session);
   const title = (slug) => formLabel(slug) || pick(titles.get(slug));
   if (!items.length) return h('section', {}, h('h2', {}, t('inbox')), h('p', { class: 'card' }, t('no_items')));
@@ -38,7 +47,8 @@ export async function inboxView(ctx) {
         h('span', { class: 'grid' }, item.grid_name),
         h('div', { class: 'summary' }, summary(item, posts ? posts.items : [], title(item.form))),
         h('div', { class: 'help' }, title(item.form), title(item.form) ? ' · ' : '',
-          t('since', { time: dateTime(item.state_since || item.created_at) })))))));
+          t('since', { time: dateTime(item.state_since || item.created_at) })),
+        timeLeftLine(item, fetchedAt))))));
 }
 
 // The fields as label: words. The server's `display` is resolved for the submission's own form
@@ -104,6 +114,7 @@ function actionForm(ctx, item, action, status) {
   const form = h('form', { class: 'action card' },
     needsComment || action.action === 'resolve' ? h('textarea', { name: 'comment', placeholder: t('comment'), rows: 2 }) : null,
     action.partner === 'required' ? h('input', { name: 'partner', placeholder: t('partner') }) : null,
+    publicReplyChoice(item, action),
     h('button', { type: 'submit', class: 'primary', 'data-action': action.action }, pick(action.label)));
   let busy = false;  // a double tap makes one action
   form.addEventListener('submit', async (event) => {
@@ -114,7 +125,8 @@ function actionForm(ctx, item, action, status) {
     if (needsComment && !comment) { busy = false; status.textContent = `${t('comment')}: ${t('required')}`; return; }
     const op = { op: 'transition', op_id: newId(), submission: item.uuid, action: action.action,
                  expected_state: item.state, comment: comment || undefined,
-                 partner: form.partner ? form.partner.value.trim() : undefined };
+                 partner: form.partner ? form.partner.value.trim() : undefined,
+                 public_reply: Boolean(form.public_reply && form.public_reply.checked && comment) };
     await add({ key: op.op_id, user: userKey(ctx.session), kind: 'transition', op,
                 title: `${pick(action.label)} #${item.id}` });
     const inbox = await cached(ctx.session, 'inbox');
@@ -131,3 +143,16 @@ function actionForm(ctx, item, action, status) {
   return form;
 }
 
+
+// Whether the resident reads this reply on their tracking page (as the console's checkbox):
+// offered where the action takes a comment; ticked for the final answer to a resident's letter.
+function publicReplyChoice(item, action) {
+  const takesComment = action.comment === 'required' || action.action === 'resolve';
+  if (!takesComment || item.form !== 'suggestion') return null;
+  const id = `public-reply-${item.id}-${action.action}`;
+  return h('div', { class: 'public-reply' },
+    h('label', { class: 'check', for: id },
+      h('input', { type: 'checkbox', name: 'public_reply', id, checked: action.action === 'resolve' }),
+      t('public_reply')),
+    h('div', { class: 'help' }, t('public_reply_hint')));
+}

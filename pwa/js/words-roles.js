@@ -1,0 +1,36 @@
+// Words of the role homes, my claims, time left, replies and the resident's QR page.
+import { addWords } from './i18n.js';
+
+addWords({
+  inbox_mine: '待我处理', inbox_partner: '派给本单位的事项', inbox_by_state: '其中', letters_of_building: '本楼来信',
+  notices_to_relay: '待转达的通知', escalated_to_me: '上报到我这里', overdue_items: '已超时', activities_tile: '社区活动',
+  no_letters: '本楼暂无来信。', my_claims_none: '您还没有认领岗位。到下面的岗位列表点“认领”。',
+  claim_waitlist_position: '候补第 {n} 位', claim_cancelling: '取消认领已保存，有信号后上传',
+  claim_queued: '认领已保存，有信号后上传', claim_refused: '未能认领：{reason}', claim_held: '您已认领了这个岗位，无需重复认领。',
+  claim_clash: '与您已认领的岗位时间冲突：{title}（{time}）', claim_cancelled_now: '已取消认领：{title}',
+  claim_done: '{title}（{time}）：{state}', claim_promoted: '好消息：您候补的「{title}」已转为已认领。',
+  confirm_cancel_claim: '确定取消认领「{title}」吗？', my_claims_link: '我的认领',
+  waited_here: '在本级已等待 {d}', under_a_minute: '不到 1 分钟', auto_in: '还剩 {d}将{action}', auto_overdue: '已超时 {d}，即将{action}',
+  auto_escalate_word: '自动上报', public_reply: '向居民公开这条答复', public_reply_hint: '勾选后，居民凭查询码可以看到这条答复；不勾选则仅内部可见。',
+  reply_by: '{tier}答复', track_ask: '请输入提交来信后得到的查询码（8 位字母和数字）：', track_go: '查询', track_link: '没有账号？凭查询码查看来信办理进度',
+  track_unknown_hint: '请核对查询码，或询问您的楼长。', track_again: '换一个查询码', no_replies_yet: '暂无公开答复，处理后会显示在这里。',
+  building_of: '{community}{estate}', more_about_building: '本楼通知和社区活动', similar_typed: '本楼已有相似的反映，您可以点“我也遇到了”，不必重复提交：',
+  me_too_done: '已记下您也遇到了', similar_open: '本楼的一封相似来信，仍在处理中。', me_too_count: '{n} 人也遇到了', qr_public_title: '楼长信箱',
+  locked_for: '此设备暂时不能登录，还需等待约 {d}。工作人员（社区或党支部）可以为您解锁账号。',
+}, {
+  inbox_mine: 'Waiting for me', inbox_partner: 'Sent to my unit', inbox_by_state: 'of which', letters_of_building: 'Letters of my building',
+  notices_to_relay: 'Notices to relay', escalated_to_me: 'Escalated to me', overdue_items: 'Overdue', activities_tile: 'Activities',
+  no_letters: 'No letters from this building yet.', my_claims_none: 'You have not claimed a post. Tap “Claim” in the list below.',
+  claim_waitlist_position: 'Waitlist place {n}', claim_cancelling: 'Cancellation saved; it uploads when there is signal',
+  claim_queued: 'Claim saved; it uploads when there is signal', claim_refused: 'Not claimed: {reason}', claim_held: 'You already hold this post.',
+  claim_clash: 'This clashes with a post you hold: {title} ({time})', claim_cancelled_now: 'Claim cancelled: {title}',
+  claim_done: '{title} ({time}): {state}', claim_promoted: 'Good news: your waitlisted claim for “{title}” now holds a place.',
+  confirm_cancel_claim: 'Cancel your claim for “{title}”?', my_claims_link: 'My claims',
+  waited_here: 'Waiting here {d}', under_a_minute: 'under a minute', auto_in: '{d} left before {action}', auto_overdue: 'Overdue by {d}: {action} at any moment',
+  auto_escalate_word: 'escalating by itself', public_reply: 'Show this reply to the resident', public_reply_hint: 'If ticked, the resident reads this reply with the tracking code; otherwise it stays internal.',
+  reply_by: 'Reply from {tier}', track_ask: 'Enter the tracking code you got after sending your letter (8 letters and digits):', track_go: 'Look up', track_link: 'No account? Follow your letter with its tracking code',
+  track_unknown_hint: 'Check the code, or ask your building captain.', track_again: 'Try another code', no_replies_yet: 'No public reply yet; it shows here once handled.',
+  building_of: '{community}{estate}', more_about_building: 'Notices and activities', similar_typed: 'Similar reports are already open for this building; tap “Me too” instead of sending again:',
+  me_too_done: 'Noted: you too', similar_open: 'A similar letter from this building, still being handled.', me_too_count: '{n} others too', qr_public_title: "Captain's mailbox",
+  locked_for: 'Sign-in from this device is paused for about {d}. Staff (your community or branch) can unlock your account.',
+});
