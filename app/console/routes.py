@@ -81,7 +81,8 @@ def dashboard():
     figures = _figures(node, start, end, start_text, end_text, children)
     return render_template("console/dashboard.html", node=node, nodes=nodes, stats=stats,
                            children=children, chart=chart, start=start_text, end=end_text,
-                           trail=ancestors(node), **figures)
+                           trail=[n for n in ancestors(node) if scope_for(current_user).covers_path(n.path)],
+                           **figures)
 
 
 def _figures(node, start, end, start_text, end_text, children) -> dict:
@@ -98,7 +99,8 @@ def _figures(node, start, end, start_text, end_text, children) -> dict:
     series = [(_("Received"), [w["received"] for w in weeks]),
               (_("Resolved"), [w["resolved"] for w in weeks]),
               (_("Escalated by the timer"), [w["escalated"] for w in weeks])]
-    trend_desc = "; ".join(
+    sep = "; " if english else "；"
+    trend_desc = sep.join(
         _("Week of %(week)s: %(received)d received, %(resolved)d resolved, %(escalated)d escalated by the timer",
           week=label, received=w["received"], resolved=w["resolved"], escalated=w["escalated"])
         for label, w in zip(labels, weeks))
@@ -107,18 +109,18 @@ def _figures(node, start, end, start_text, end_text, children) -> dict:
         c["name"] = c["label"] or (c["form"] if not c["category"] else c["category"])
     category_chart = charts.bars([(c["name"], c["count"], None) for c in categories[:12]],
                                  _("Submissions by category"),
-                                 "; ".join(f"{c['name']}: {c['count']}" for c in categories) or _("None"))
+                                 sep.join(f"{c['name']}: {c['count']}" for c in categories) or _("None"))
 
     def drill(code):
         return "?" + urlencode({"grid_code": code, "from": start_text, "to": end_text})
     child_chart = charts.bars([(c["grid_name"], c["submissions"], drill(c["grid_code"])) for c in children],
                               _("Submissions by child node (click one to open it)"),
-                              "; ".join(f"{c['grid_name']}: {c['submissions']}" for c in children) or _("None"))
+                              sep.join(f"{c['grid_name']}: {c['submissions']}" for c in children) or _("None"))
     times = figures.times(node, start, end)
     estate_chart = charts.bars(
         [(e["grid_name"], e["resolve_hours"] or 0, drill(e["grid_code"])) for e in times["estates"]],
         _("Mean time to resolve per estate, in hours"),
-        "; ".join(f"{e['grid_name']}: {e['resolve_hours'] if e['resolve_hours'] is not None else '—'}"
+        sep.join(f"{e['grid_name']}: {e['resolve_hours'] if e['resolve_hours'] is not None else '—'}"
                   for e in times["estates"]) or _("None"), unit=_(" h"))
     return {"weeks": list(zip(labels, weeks)), "trend_chart": charts.columns(
                 labels, series, _("Submissions per week"), trend_desc or _("None")),
