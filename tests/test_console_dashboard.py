@@ -54,7 +54,7 @@ def test_dashboard_figures(app, community, clock):  # noqa: F811
 def test_drill_down_and_scope(app, community):  # noqa: F811
     client = _sign_in(app, "zhengxr")               # the branch of E1
     html = client.get("/admin/?grid_code=E1").get_data(as_text=True)
-    assert "时代城1栋" in html and 'class="trail"' in html
+    assert "时代城1栋" in html and ">北江社区</a>" not in html   # no link above the branch's node
     assert client.get("/admin/?grid_code=C1").status_code == 404
     bad = client.get("/admin/?grid_code=E1&from=2026-03-10&to=2026-03-01")
     assert bad.status_code == 400
