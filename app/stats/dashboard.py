@@ -7,7 +7,7 @@ node_path and created_at / at), rolled up here; nothing here runs for GET /api/v
 the statistics' own cost is unchanged (docs/performance.md)."""
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, extract, func, select
 
 from app.accounts.models import Org, RoleAssignment, User
 from app.core.paths import under
@@ -189,7 +189,7 @@ def _response_rows(node: GridNode, start: datetime, end: datetime):
 
 def _seconds_between(a, b):
     if db.engine.dialect.name == "postgresql":
-        return func.extract("epoch", b - a)
+        return extract("epoch", b - a)
     return (func.julianday(b) - func.julianday(a)) * 86400.0
 
 
