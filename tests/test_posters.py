@@ -56,7 +56,6 @@ def test_a_community_and_a_building(login, people, public_base):
 
 
 def test_captains_names_when_asked(login, people, make_user, public_base):
-    make_user("captain", display_name="党员楼长 李杏珊")
     make_user("lixs", ("captain", "B1"), display_name="李杏珊")
     doc = pages(login("branch").get("/api/v1/grid/E1/posters.pdf?captain=1").data)
     assert "党员楼长：" in page_text(doc[0]) and "李杏珊" in page_text(doc[0])
@@ -96,9 +95,10 @@ def test_console_button_leads_to_the_pdf(app, people):
     assert pdf.status_code == 200 and len(pages(pdf.data)) == 2
 
 
-def test_a_poster_looks_right(login, people, public_base, tmp_path):
-    """Render the first page to PNG for a look (kept in the screenshots folder when asked)."""
-    doc = pages(login("branch").get("/api/v1/grid/E1/posters.pdf?captain=1").data)
+def test_a_poster_looks_right(login, people, make_user, public_base, tmp_path):
+    """Render a page to PNG for a look (into TONGXIN_SCREENSHOTS when it is set)."""
+    make_user("huangay", ("captain", "B3"), display_name="黄阿姨")
+    doc = pages(login("branch2").get("/api/v1/grid/E2/posters.pdf?captain=1").data)
     image = doc[0].render(scale=1.5).to_pil()
     out = os.environ.get("TONGXIN_SCREENSHOTS")
     image.save(os.path.join(out, "poster-a4.png") if out else tmp_path / "poster.png")
