@@ -132,6 +132,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask, api) -> None:
     from app.accounts.routes import blp as auth_blp
     from app.accounts.routes import users_blp
+    from app.accounts.imports_api import blp as imports_blp
     from app.audit.routes import blp as audit_blp
     from app.meetings.routes import blp as meetings_blp
     from app.notices.routes import blp as notices_blp
@@ -154,7 +155,7 @@ def _register_blueprints(app: Flask, api) -> None:
 
     for blp in (auth_blp, grid_blp, forms_blp, submissions_blp, sync_blp, uploads_blp,
                 posts_blp, lists_blp, points_blp, stats_blp, audit_blp, users_blp,
-                notices_blp, meetings_blp, meta_blp, posters_blp):
+                notices_blp, meetings_blp, meta_blp, posters_blp, imports_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web_bp)
     app.register_blueprint(console_bp)

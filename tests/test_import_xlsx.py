@@ -210,3 +210,26 @@ def test_templates_download_and_import_as_they_are(console, app):  # noqa: F811
     english = client.get("/admin/import/template/users.csv?lang=en").data.decode("utf-8-sig")
     assert english.startswith("username,display_name,phone,password,role,grid_code,org")
     assert client.get("/admin/import/template/users.pdf").status_code == 404
+
+
+def test_api_import_dry_run_then_write(login, grid, people, in_app):
+    committee = login("committee")
+    dry = committee.post("/api/v1/imports/grid?dry_run=1", data={"file": (io.BytesIO(xlsx(GRID_ROWS)), "g.xlsx")},
+                         content_type="multipart/form-data")
+    assert dry.status_code == 200, dry.get_json()
+    body = dry.get_json()
+    assert body["dry_run"] and body["counts"] == {"new": 3, "changed": 0, "unchanged": 0}
+    assert body["rows"][0] == {"row": 2, "status": "new", "key": "E7", "name": "新城花园", "changes": []}
+    assert _count(in_app, GridNode) == 11
+    done = committee.post("/api/v1/imports/users", data={"file": (io.BytesIO(xlsx(PEOPLE_ROWS)), "p.xlsx")},
+                          content_type="multipart/form-data").get_json()
+    assert [g["username"] for g in done["generated"]] == ["xinzb", "xindy", "ranqi"]
+    bad = committee.post("/api/v1/imports/grid", data={"file": (io.BytesIO(xlsx(BAD_ROWS)), "b.xlsx")},
+                         content_type="multipart/form-data")
+    assert bad.status_code == 422
+    assert [(p["row"], p["column"]) for p in bad.get_json()["error"]["problems"]] == [
+        (3, "name"), (4, "level"), (5, "parent_code")]
+    assert login("branch").post("/api/v1/imports/grid", data={"file": (io.BytesIO(xlsx(GRID_ROWS)), "g.xlsx")},
+                                content_type="multipart/form-data").status_code == 403
+    assert committee.post("/api/v1/imports/nodes").status_code == 404
+    assert committee.post("/api/v1/imports/grid").status_code == 422

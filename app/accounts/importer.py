@@ -82,6 +82,10 @@ def import_text(kind: str, text: str) -> tuple[dict, list]:
     return apply_plan(plan)
 
 
+def locale_text(label: dict) -> str:
+    return label.get(locale()) or label["zh"]
+
+
 def locale() -> str:
     try:
         return select_locale()
