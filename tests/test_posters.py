@@ -103,3 +103,19 @@ def test_a_poster_looks_right(login, people, make_user, public_base, tmp_path):
     out = os.environ.get("TONGXIN_SCREENSHOTS")
     image.save(os.path.join(out, "poster-a4.png") if out else tmp_path / "poster.png")
     assert image.width > 800
+
+
+def test_too_many_buildings_is_a_message(login, people, monkeypatch):
+    from app.web import posters
+
+    monkeypatch.setattr(posters, "MAX_POSTERS", 1)
+    r = login("branch").get("/api/v1/grid/E1/posters.pdf")
+    assert r.status_code == 422 and "下一级网格" in r.get_json()["error"]["message"]
+
+
+def test_a_large_print_uses_a_fixed_mask_and_still_decodes(login, people, monkeypatch, public_base):
+    from app.web import posters
+
+    monkeypatch.setattr(posters, "BEST_MASK_PAGES", 1)
+    doc = pages(login("committee").get("/api/v1/grid/C1/posters.pdf").data)
+    assert [qr_text(p) for p in doc] == [f"{public_base}/app/s/{c}" for c in ("B1", "B2", "B3")]
