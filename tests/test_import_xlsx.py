@@ -233,3 +233,14 @@ def test_api_import_dry_run_then_write(login, grid, people, in_app):
                                 content_type="multipart/form-data").status_code == 403
     assert committee.post("/api/v1/imports/nodes").status_code == 404
     assert committee.post("/api/v1/imports/grid").status_code == 422
+
+
+def test_a_huge_sheet_is_refused_before_it_is_read(console, monkeypatch):  # noqa: F811
+    from app.core import sheets
+
+    monkeypatch.setattr(sheets, "MAX_ROWS", 3)
+    client, token = console("committee")
+    r = _upload(client, token, "grid", "big.xlsx", xlsx(GRID_ROWS + [["E9", "九", "小区", "C1"]] * 3))
+    assert r.status_code == 422 and "表格太大" in r.get_data(as_text=True)
+    r = _upload(client, token, "grid", "big.csv", ("code,name,level,parent_code\n" + "E9,九,estate,C1\n" * 5).encode())
+    assert r.status_code == 422 and "表格太大" in r.get_data(as_text=True)

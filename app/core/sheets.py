@@ -10,6 +10,9 @@ from datetime import date, datetime
 
 # A workbook is a zip: its first bytes.
 XLSX_MAGIC = b"PK\x03\x04"
+# A compressed workbook may hold far more than its size says: read no larger table.
+MAX_ROWS = 20_000
+MAX_COLUMNS = 50
 
 
 class SheetError(Exception):
@@ -49,7 +52,12 @@ def _grid_of(data: bytes, filename: str) -> list[list[str]]:
 
         try:
             book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            raw = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+            sheet = book.get_sheet_by_index(0)
+            if sheet.total_height > MAX_ROWS + 1 or sheet.total_width > MAX_COLUMNS:
+                raise _too_big()
+            raw = sheet.to_python(skip_empty_area=False)
+        except SheetError:
+            raise
         except Exception:  # noqa: BLE001  (calamine raises its own error kinds for a bad zip)
             raise SheetError({"zh": "无法读取该 Excel 文件；请用 Excel 另存为 .xlsx 后再试。",
                               "en": "The Excel file cannot be read; save it again as .xlsx."}) from None
@@ -61,7 +69,18 @@ def _grid_of(data: bytes, filename: str) -> list[list[str]]:
                           "en": "The file is not UTF-8; save it from Excel as 'CSV UTF-8' or .xlsx."}) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    return [[(v or "").strip() for v in row] for row in csv.reader(io.StringIO(text))]
+    rows = []
+    for row in csv.reader(io.StringIO(text)):
+        if len(rows) > MAX_ROWS or len(row) > MAX_COLUMNS:
+            raise _too_big()
+        rows.append([(v or "").strip() for v in row])
+    return rows
+
+
+def _too_big() -> SheetError:
+    return SheetError({"zh": f"表格太大：一次最多导入 {MAX_ROWS} 行、{MAX_COLUMNS} 列，请拆分后再导入。",
+                       "en": f"The table is too large: at most {MAX_ROWS} rows and {MAX_COLUMNS} "
+                             "columns at once; split it."})
 
 
 def read_table(data: bytes, filename: str, columns: dict[str, tuple[str, ...]]):
