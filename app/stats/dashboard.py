@@ -7,7 +7,7 @@ node_path and created_at / at), rolled up here; nothing here runs for GET /api/v
 the statistics' own cost is unchanged (docs/performance.md)."""
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy import DateTime, Integer, and_, cast, extract, func, literal, select
 
 from app.accounts.models import Org, RoleAssignment, User
 from app.core.paths import under
@@ -38,27 +38,36 @@ def weeks_of(start: datetime, end: datetime) -> list[tuple[date, datetime, datet
     return out
 
 
-def _buckets(column, weeks) -> list:
-    return [func.coalesce(func.sum(case((and_(column >= lo, column < hi), 1), else_=0)), 0)
-            for _, lo, hi in weeks]
+def _week_index(column, origin: datetime):
+    """Which week of the chart a time falls in: whole weeks since the first local Monday.
+    (In a zone with summer time, an hour either side of a week's edge may land in the
+    neighbouring week; China has none.)"""
+    seconds = _seconds_between(literal(origin, DateTime()), column)
+    if db.engine.dialect.name == "postgresql":
+        return cast(func.floor(seconds / 604800), Integer)
+    return cast(seconds / 604800, Integer)      # SQLite: truncation is floor for times ≥ origin
+
+
+def _counts_by_week(column, weeks, *where) -> list[int]:
+    origin = local_midnight(weeks[0][0])
+    lo, hi = weeks[0][1], weeks[-1][2]
+    index = _week_index(column, origin)
+    found = dict(db.session.execute(select(index, func.count()).where(
+        *where, column >= lo, column < hi).group_by(index)).all())
+    return [int(found.get(i, 0)) for i in range(len(weeks))]
 
 
 def weekly(node: GridNode, start: datetime, end: datetime) -> list[dict]:
-    """Per local week: letters received, resolved, and escalated by a timer."""
+    """Per local week: letters received, resolved, and escalated by a timer. One grouped
+    scan each, over the weeks shown (at most MAX_WEEKS, the first ones of a longer period)."""
     weeks = weeks_of(start, end)
     if not weeks:
         return []
-    received = db.session.execute(select(*_buckets(Submission.created_at, weeks)).where(
-        under(Submission.node_path, node.path), Submission.created_at >= start,
-        Submission.created_at < end)).one()
-    resolved = db.session.execute(select(*_buckets(Submission.resolved_at, weeks)).where(
-        under(Submission.node_path, node.path), Submission.resolved_at >= start,
-        Submission.resolved_at < end)).one()
-    escalated = db.session.execute(select(*_buckets(SubmissionEvent.at, weeks)).where(
-        under(SubmissionEvent.node_path, node.path), SubmissionEvent.at >= start,
-        SubmissionEvent.at < end, SubmissionEvent.action == "escalate",
-        SubmissionEvent.system.is_(True))).one()
-    return [{"week": monday, "received": int(a), "resolved": int(b), "escalated": int(c)}
+    received = _counts_by_week(Submission.created_at, weeks, under(Submission.node_path, node.path))
+    resolved = _counts_by_week(Submission.resolved_at, weeks, under(Submission.node_path, node.path))
+    escalated = _counts_by_week(SubmissionEvent.at, weeks, under(SubmissionEvent.node_path, node.path),
+                                SubmissionEvent.action == "escalate", SubmissionEvent.system.is_(True))
+    return [{"week": monday, "received": a, "resolved": b, "escalated": c}
             for (monday, _, _), a, b, c in zip(weeks, received, resolved, escalated)]
 
 
