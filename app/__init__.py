@@ -135,6 +135,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask, api) -> None:
     from app.accounts.routes import blp as auth_blp
     from app.accounts.routes import users_blp
+    from app.accounts.imports_api import blp as imports_blp
     from app.audit.routes import blp as audit_blp
     from app.meetings.routes import blp as meetings_blp
     from app.notices.routes import blp as notices_blp
@@ -147,17 +148,18 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.sync.routes import blp as sync_blp
     from app.uploads.routes import blp as uploads_blp
     from app.volunteering.routes import blp as posts_blp
-    from app.console import (community, configure, deliveries, exports, routes,  # noqa: F401
-                             work)  # (console pages)
+    from app.console import (community, configure, deliveries, exports, imports,  # noqa: F401
+                             printing, routes, work)  # (console pages)
     from app.console.base import bp as console_bp
     from app.web.meta import blp as meta_blp
+    from app.web.posters import blp as posters_blp
     from app.web.routes import bp as web_bp
     from app.submissions import export, export_jobs, public  # noqa: F401  (more routes on it)
     from app.volunteering import activities  # noqa: F401  (more routes on the posts blueprint)
 
     for blp in (auth_blp, grid_blp, forms_blp, submissions_blp, sync_blp, uploads_blp,
                 posts_blp, lists_blp, points_blp, stats_blp, audit_blp, users_blp,
-                notices_blp, meetings_blp, meta_blp):
+                notices_blp, meetings_blp, meta_blp, posters_blp, imports_blp):
         api.register_blueprint(blp)
     app.register_blueprint(web_bp)
     app.register_blueprint(console_bp)

@@ -1,4 +1,5 @@
 """Flask CLI commands: grid/users import, seed-demo, workflow tick."""
+import os
 import sys
 
 import click
@@ -7,10 +8,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.core.clock import parse_iso, system_now
 from app.extensions import db
-from app.grid.services import ImportError_
-from app.grid.services import import_grid
+from app.accounts import importer
 from app.accounts import throttle
-from app.accounts.services import import_users
 from app.accounts.sessions import prune_sessions
 from app.core.database import refresh_statistics, truncate_wal
 from app.stats import tallies
@@ -24,44 +23,57 @@ users_cli = AppGroup("users", help="Users and role assignments.")
 workflow_cli = AppGroup("workflow", help="Workflow timers.")
 
 
-def _read(path: str) -> str:
+def _cli_lang() -> str:
+    """The terminal's language: Chinese under a zh locale (LANG=zh_CN.UTF-8), else English."""
+    for name in ("TONGXIN_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def _run_import(kind: str, path: str) -> None:
+    """Check every row of the file; list every problem (row, column, reason) and change
+    nothing, or write it all."""
+    lang = _cli_lang()
     try:
         with open(path, "rb") as fh:
-            raw = fh.read()
+            data = fh.read()
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{path} is not UTF-8 (byte {exc.start}); "
-                                   "save it from Excel as 'CSV UTF-8'") from None
-
-
-def _run_import(fn, path: str, what: str) -> None:
-    text = _read(path)
-    try:
-        counts = fn(text)
-        db.session.commit()
-    except ImportError_ as exc:
-        db.session.rollback()
-        click.echo(f"error: {path}: line {exc.line}: {exc.reason}", err=True)
-        click.echo("nothing was imported", err=True)
+        plan = importer.plan_file(kind, data, path)
+    except importer.SheetError as exc:
+        click.echo(f"error: {path}: {exc.message[lang]}", err=True)
         sys.exit(1)
-    click.echo(f"{what}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if not plan.ok:
+        db.session.rollback()
+        for problem in plan.problems:
+            click.echo(f"error: {path}: " + problem.text(
+                lang, importer.column_label(kind, problem.column, lang)), err=True)
+        click.echo("文件有误，什么都没有导入" if lang == "zh" else "nothing was imported", err=True)
+        sys.exit(1)
+    counts, generated = importer.apply_plan(plan)
+    db.session.commit()
+    for name, username, password in generated:
+        click.echo(f"generated password for {username}: {password}  ({name})")
+    click.echo(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @grid_cli.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
 def grid_import(path):
-    """Import grid nodes from CSV (code,name,level,parent_code). All or nothing."""
-    _run_import(import_grid, path, "grid")
+    """Import grid nodes from CSV or .xlsx (code,name,level,parent_code; Chinese headers and
+    level names accepted). All or nothing: every bad row is listed."""
+    _run_import("grid", path)
 
 
 @users_cli.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
 def users_import(path):
-    """Import users and roles from CSV. All or nothing; re-import adds missing roles."""
-    _run_import(import_users, path, "users")
+    """Import users and roles from CSV or .xlsx (Chinese headers and role names accepted).
+    All or nothing; re-import adds missing roles. Generated passwords are printed once."""
+    _run_import("users", path)
 
 
 @workflow_cli.command("tick")

@@ -64,6 +64,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "JSON_SORT_KEYS": False,
         "TIMEZONE": env.get("TONGXIN_TIMEZONE", "Asia/Shanghai").strip(),
+        # Where residents open the app (the QR posters' links), e.g. https://tongxin.example.cn;
+        # empty: the address of the request that prints them.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
     }
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith(("postgres://", "postgresql://")):

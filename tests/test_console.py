@@ -127,11 +127,12 @@ def test_import_preview_then_confirm(console, in_app):
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and 'data-testid="import-preview"' in html
     assert client.get("/admin/grid").get_data(as_text=True).count("新小区") == 0
-    content = re.search(r'<textarea name="content" hidden>(.*?)</textarea>', html, re.S).group(1)
+    payload = re.search(r'<textarea name="payload" hidden>(.*?)</textarea>', html, re.S).group(1)
     r = client.post("/admin/import", data={"csrf_token": token, "kind": "grid", "confirm": "1",
-                                           "content": content.replace("&amp;", "&")})
+                                           "payload": payload, "filename": "g.csv"})
     assert r.status_code == 200
-    assert client.get("/admin/grid").get_data(as_text=True).count("新小区") == 2
+    tree = client.get("/admin/grid").get_data(as_text=True).split('<ul class="tree">')[1]
+    assert tree.split("</ul>")[0].count("新小区") == 2
     bad = client.post("/admin/import", data={"csrf_token": token, "kind": "grid", "file": (
         io.BytesIO(b"code,name,level,parent_code\nX,x,building,NOPE\n"), "g.csv")},
         content_type="multipart/form-data")

@@ -58,15 +58,15 @@ def test_csv_upload_preview_then_confirm(browser, live_server, people, tmp_path)
     page = context.new_page()
     _sign_in(page, live_server)
     page.goto(f"{live_server}/admin/import")
-    page.select_option("select[name=kind]", "users")
+    page.check("input[name=kind][value=users]")
     page.set_input_files("input[name=file]", str(path))
     page.click("form[enctype] button[type=submit]")
-    expect(page.get_by_test_id("import-preview")).to_contain_text("users_created")
+    expect(page.get_by_test_id("import-preview")).to_contain_text("新建账号")
     shot(page, "console-import-preview")
     assert requests.post(f"{live_server}/api/v1/auth/login", json={
         "username": "newcap", "password": "new-captain-pass"}).status_code == 401
     page.click("#confirm")
-    expect(page.locator(".flash")).to_contain_text("已导入")
+    expect(page.get_by_test_id("import-done")).to_contain_text("已导入")
     r = requests.post(f"{live_server}/api/v1/auth/login",
                       json={"username": "newcap", "password": "new-captain-pass"})
     assert r.status_code == 200

@@ -1,4 +1,4 @@
-"""Accounts: users, roles, tokens, password policy, users import."""
+"""Accounts: users, roles, tokens, password policy (the people import: importer.py)."""
 import re
 import secrets
 from datetime import timedelta
@@ -7,14 +7,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.accounts.models import ROLES, ApiToken, Org, RoleAssignment, User
+from app.accounts.models import ApiToken, Org, RoleAssignment, User
 from app.core.clock import utcnow
 from app.core.security import hash_token
 from app.core.events import emit
 from app.extensions import db
-from app.grid.services import ImportError_, ancestor_at, node_by_code, read_csv_rows
+from app.grid.services import ancestor_at
 
-USER_COLUMNS = ["username", "display_name", "phone", "password", "role", "grid_code", "org"]
 USERNAME_RE = re.compile(r"^[\w.\-@]{2,150}$")
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 COMMON_PASSWORDS = {
@@ -131,73 +130,3 @@ def grant_role_for_transition(effect: dict, sub, event, actor, from_state: str) 
     node = ancestor_at(sub.node, effect.get("level") or "community") or sub.node
     grant_role(user, effect.get("role") or "member", node)
     emit(db.session, "registration.approved", submission=sub)
-
-
-def import_users(text: str, echo=print) -> dict:
-    """Create users and add role rows from CSV text. Raises ImportError_ on the first bad row."""
-    rows = read_csv_rows(text, USER_COLUMNS)
-    created_users = roles_added = 0
-    generated: dict[str, str] = {}
-    for line, row in rows:
-        username, role = row["username"], row["role"]
-        if not USERNAME_RE.match(username):
-            raise ImportError_(line, f"invalid username '{username}'")
-        if role not in ROLES:
-            raise ImportError_(line, f"unknown role '{role}' (use one of {', '.join(ROLES)})")
-        node = _import_row_node(line, row, role)
-        phone = normalize_phone(row["phone"])
-        if phone and not PHONE_RE.match(phone):
-            raise ImportError_(line, f"invalid mainland mobile number '{row['phone']}'")
-        user = user_by_username(username)
-        if user is None:
-            user = _import_row_user(line, row, phone, generated)
-            created_users += 1
-        org = get_or_create_org(row["org"]) if role == "partner" else None
-        if grant_role(user, role, node, org):
-            roles_added += 1
-    for username, password in generated.items():
-        echo(f"generated password for {username}: {password}")
-    return {"users_created": created_users, "roles_added": roles_added, "rows": len(rows)}
-
-
-def _import_row_node(line: int, row: dict, role: str):
-    """The grid node a row's role is held on (none for an admin, optional for a partner)."""
-    node = None
-    if role == "admin":
-        if row["grid_code"]:
-            raise ImportError_(line, "an admin row must have an empty grid_code")
-    elif role == "partner":
-        if not row["org"]:
-            raise ImportError_(line, "a partner row needs org")
-        if row["grid_code"]:
-            node = _import_row_grid_node(line, row)
-    else:
-        if not row["grid_code"]:
-            raise ImportError_(line, f"a {role} row needs grid_code")
-        node = _import_row_grid_node(line, row)
-        if node.level not in ROLE_LEVELS[role]:
-            raise ImportError_(line, f"a {role} is assigned to a "
-                                     f"{' or '.join(ROLE_LEVELS[role])}, not a {node.level}")
-    if role != "partner" and row["org"]:
-        raise ImportError_(line, "org is only for partner rows")
-    return node
-
-
-def _import_row_grid_node(line: int, row: dict):
-    node = node_by_code(row["grid_code"])
-    if node is None:
-        raise ImportError_(line, f"unknown grid_code '{row['grid_code']}'")
-    return node
-
-
-def _import_row_user(line: int, row: dict, phone, generated: dict) -> User:
-    """A new user for the row; a row without a password gets a generated one (echoed)."""
-    username = row["username"]
-    password = row["password"]
-    if not password:
-        password = generated.get(username) or secrets.token_urlsafe(9)
-        generated[username] = password
-    problem = password_problem(password, username)
-    if problem:
-        raise ImportError_(line, f"password refused: {problem}")
-    return create_user(username, password, row["display_name"], phone)

@@ -226,45 +226,6 @@ def grid():
     return render_template("console/grid.html", nodes=nodes, counts=counts)
 
 
-@bp.route("/import", methods=["GET", "POST"])
-@staff_required
-def import_csv():
-    """Upload grid.csv or users.csv: preview what would change, then confirm (all or nothing)."""
-    _admin_or_committee()
-    if request.method == "GET":
-        return render_template("console/import.html")
-    kind = request.form.get("kind")
-    if kind not in ("grid", "users"):
-        abort(400)
-    if request.form.get("confirm"):
-        text = request.form.get("content", "")
-    else:
-        upload = request.files.get("file")
-        raw = upload.read(2 * 1024 * 1024) if upload else b""
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return render_template("console/import.html", error=_(
-                "The file is not UTF-8; save it from Excel as 'CSV UTF-8'.")), 422
-    run = import_grid if kind == "grid" else (
-        lambda t: accounts.import_users(t, echo=generated.append))
-    generated: list[str] = []
-    try:
-        with db.session.begin_nested() as nested:
-            counts = run(text)
-            if not request.form.get("confirm"):
-                nested.rollback()
-    except ImportError_ as exc:
-        db.session.rollback()
-        return render_template("console/import.html", kind=kind,
-                               error=_("Line %(line)d: %(reason)s", line=exc.line, reason=exc.reason)), 422
-    if request.form.get("confirm"):
-        db.session.commit()
-        flash(_("Imported: %(counts)s", counts=", ".join(f"{k} {v}" for k, v in counts.items())))
-        return render_template("console/import.html", generated=generated, done=True)
-    return render_template("console/import.html", kind=kind, preview=counts, content=text)
-
-
 def _node_in_my_grid(code: str):
     node = node_by_code(code or "")
     if node is None or not scope_for(current_user).covers_path(node.path, "committee"):

@@ -6,11 +6,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.accounts.services import import_users, user_by_username
+from app.accounts.importer import import_text
+from app.accounts.services import user_by_username
 from app.core.clock import utcnow
 from app.extensions import db
 from app.grid.models import GridNode
-from app.grid.services import import_grid, node_by_code
+from app.grid.services import node_by_code
 from app.lists.models import Resource
 from app.volunteering.models import Post
 from app.accounts.services import get_or_create_org
@@ -27,8 +28,8 @@ def database_is_empty() -> bool:
 
 
 def load_demo() -> dict:
-    grid = import_grid((HERE / "grid.csv").read_text(encoding="utf-8"))
-    users = import_users((HERE / "users.csv").read_text(encoding="utf-8"), echo=lambda *_: None)
+    grid, _ = import_text("grid", (HERE / "grid.csv").read_text(encoding="utf-8"))
+    users, _ = import_text("users", (HERE / "users.csv").read_text(encoding="utf-8"))
     now = utcnow().replace(minute=0, second=0, microsecond=0)
     posts = [
         ("时代城1栋党员楼长", "captain", "XN-BJ-SDC-B01", 1, "担任时代城1栋党员楼长，收集居民意见建议。"),
