@@ -37,11 +37,11 @@ def smtp(app):
     controller = Controller(box, hostname="127.0.0.1", port=_free_port())
     controller.start()
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}?from=tongxin@example.org"
-    app.config["TONGXIN_PUBLIC_URL"] = "https://tongxin.example.org"
+    app.config["PUBLIC_BASE_URL"] = "https://tongxin.example.org"
     yield box
     controller.stop()
     app.config["SMTP_URL"] = None
-    app.config["TONGXIN_PUBLIC_URL"] = None
+    app.config["PUBLIC_BASE_URL"] = ""
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ SUBJECT = "您的来信已办结"
 
 def configure(app) -> None:
     env = os.environ
-    for name in ("SMTP_URL", "EMAIL_APPRISE_URL", "SMS_APPRISE_URL", "TONGXIN_PUBLIC_URL"):
+    for name in ("SMTP_URL", "EMAIL_APPRISE_URL", "SMS_APPRISE_URL"):
         app.config.setdefault(name, env.get(name, "").strip() or None)
 
 
@@ -45,7 +45,8 @@ def wanted(sub) -> list[tuple[str, str]]:
 
 
 def tracking_link(code: str) -> str:
-    base = (current_app.config.get("TONGXIN_PUBLIC_URL") or "http://localhost:5000").rstrip("/")
+    # PUBLIC_BASE_URL: where residents reach the app (the QR posters use the same setting).
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000").rstrip("/")
     return f"{base}/app/t/{quote(code)}"
 
 
