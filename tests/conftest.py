@@ -564,14 +564,14 @@ def pytest_report_header(config):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """In CI, a skipped PostgreSQL or browser test is a failure."""
+    """In CI, a skipped PostgreSQL, browser or fault-suite test is a failure."""
     outcome = yield
     report = outcome.get_result()
     if IN_CI and report.skipped and call.when in ("setup", "call"):
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
         # PostgreSQL-only tests skip in the SQLite pass by design; in the PostgreSQL pass
         # (TEST_DATABASE_URL set) they must run.
-        if "browser tests:" in reason or (
+        if "browser tests:" in reason or "fault suite:" in reason or (
                 "postgresql tests:" in reason and os.environ.get("TEST_DATABASE_URL")):
             report.outcome = "failed"
             report.longrepr = f"skipped in CI, which counts as a failure: {reason}"
