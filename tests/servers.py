@@ -123,7 +123,9 @@ def _gunicorns(app, count: int):
 
 
 def _wait_until_answering(proc, url) -> None:
-    deadline = time.monotonic() + 30
+    # Generous: under parallel workers on a busy 2-core machine, four gunicorn processes each
+    # importing the app took over 30 s to answer.
+    deadline = time.monotonic() + 120
     while True:
         try:
             if requests.get(url + "/healthz", timeout=1).status_code == 200:
