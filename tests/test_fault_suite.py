@@ -92,7 +92,7 @@ def cluster():
     version = sorted(os.listdir("/etc/postgresql"))[-1]
     name = f"faults_{WORKER or 'main'}_{os.getpid()}"
     port = _free_port()
-    subprocess.run(["pg_createcluster", version, name, "-p", str(port), "--",
+    subprocess.run(["pg_createcluster", "--start-conf", "manual", version, name, "-p", str(port), "--",
                     "--auth-local=trust", "--auth-host=trust"],
                    check=True, capture_output=True, timeout=120)
     found = Cluster(version, name, port)
@@ -158,7 +158,7 @@ class Server:
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4",
              "--timeout", "60", "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
              "wsgi:app"], cwd=ROOT, env=environment)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120   # generous: a loaded machine (tests/servers.py)
         while True:
             try:
                 if requests.get(self.base + "/healthz", timeout=2).status_code == 200:
