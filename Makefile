@@ -41,9 +41,13 @@ run: setup
 	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## Run every test (PostgreSQL tests: set TEST_DATABASE_URL; browser tests need Chromium).
+## Run every test (PostgreSQL tests: set TEST_DATABASE_URL; browser tests need Chromium), in
+## parallel processes (pytest-xdist, one per core; TEST_WORKERS=0 for one process). Each worker
+## has its own SQLite file or PostgreSQL database (tests/conftest.py). worksteal: a worker that
+## runs out of tests takes half of another's, so the long browser and server tests spread.
+TEST_WORKERS ?= auto
 test: setup-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## ruff, then the layers of app/ (.importlinter: no upward import, no circle).
 lint: setup-dev

@@ -34,7 +34,8 @@ import psycopg
 import pytest
 from flask import current_app
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.core.database import QueuedConnection
@@ -60,10 +61,44 @@ class FrozenClock:
         return self.now
 
 
+# pytest-xdist (`make test` runs `-n auto`): each worker process is its own session, with its
+# own app and its own database — a SQLite file under its own tmp directory, or on PostgreSQL a
+# database of its own named after the given one (tongxin_test → tongxin_test_gw0), made when
+# the worker starts and dropped when it ends. Servers take free ports (port 0), so workers
+# never clash.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")   # gw0, gw1, … under xdist; None without it
+
+
+def _worker_url(url: str) -> str:
+    """The given PostgreSQL URL with this worker's own database, made empty."""
+    given = make_url(url)
+    mine = given.set(database=f"{given.database}_{WORKER}")
+    _drop_and_create(given, mine.database, create=True)
+    return mine.render_as_string(hide_password=False)
+
+
+def _drop_and_create(given, name: str, create: bool) -> None:
+    admin = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if create:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def _drop_worker_databases(url: str) -> None:
+    """The worker's database, and the migration check's database made beside it (test_app)."""
+    mine = make_url(url)
+    for name in (mine.database, f"{mine.database}_migrations_check"):
+        _drop_and_create(mine, name, create=False)
+
+
 def _database_url(tmp: str) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return url
+        return _worker_url(url) if WORKER else url
     return f"sqlite:///{os.path.join(tmp, 'test.db')}"
 
 
@@ -141,6 +176,8 @@ def app(clock, tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()
+    if WORKER and os.environ.get("TEST_DATABASE_URL"):
+        _drop_worker_databases(app.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def _load_builtin_forms():
@@ -527,14 +564,14 @@ def pytest_report_header(config):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """In CI, a skipped PostgreSQL or browser test is a failure."""
+    """In CI, a skipped PostgreSQL, browser or fault-suite test is a failure."""
     outcome = yield
     report = outcome.get_result()
     if IN_CI and report.skipped and call.when in ("setup", "call"):
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
         # PostgreSQL-only tests skip in the SQLite pass by design; in the PostgreSQL pass
         # (TEST_DATABASE_URL set) they must run.
-        if "browser tests:" in reason or (
+        if "browser tests:" in reason or "fault suite:" in reason or (
                 "postgresql tests:" in reason and os.environ.get("TEST_DATABASE_URL")):
             report.outcome = "failed"
             report.longrepr = f"skipped in CI, which counts as a failure: {reason}"
