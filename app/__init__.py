@@ -144,7 +144,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.sync.routes import blp as sync_blp
     from app.uploads.routes import blp as uploads_blp
     from app.volunteering.routes import blp as posts_blp
-    from app.console import community, configure, routes, work  # noqa: F401  (console pages)
+    from app.console import community, configure, people, routes, work  # noqa: F401  (console pages)
     from app.console.base import bp as console_bp
     from app.web.meta import blp as meta_blp
     from app.web.routes import bp as web_bp

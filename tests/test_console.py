@@ -165,14 +165,18 @@ def test_people_assign_remove_reset_deactivate(console, people, client, in_app):
     assignment = in_app(lambda: db.session.execute(db.select(RoleAssignment.id).where(
         RoleAssignment.user_id == captain_id, RoleAssignment.scope_key.like("captain:%"))).scalars().all())[-1]
     committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token, "action": "remove",
-                                                        "assignment": assignment})
+                                                        "assignment": assignment, "confirmed": "1"})
+    unconfirmed = committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token,
+                                                                      "action": "reset_password"})
+    assert "/confirm" in unconfirmed.headers["Location"]   # destructive: asked first
     reset = committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token,
-                                                                "action": "reset_password"})
-    page = committee.get(reset.headers["Location"]).get_data(as_text=True)
-    new_password = re.search(r"仅显示一次）：(\S+?)<", page).group(1)
+                                                                "action": "reset_password", "confirmed": "1"})
+    page = reset.get_data(as_text=True)
+    new_password = re.search(r'data-testid="password-once">(\S+?)<', page).group(1)
     assert client.post("/api/v1/auth/login", json={"username": "captain", "password": PASSWORD}).status_code == 401
     assert client.post("/api/v1/auth/login", json={"username": "captain", "password": new_password}).status_code == 200
-    committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token, "action": "deactivate"})
+    committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token, "action": "deactivate",
+                                                        "confirmed": "1"})
     assert client.post("/api/v1/auth/login", json={"username": "captain", "password": new_password}).status_code == 401
     assert committee.post(f"/admin/people/{people['captain4']}", data={
         "csrf_token": token, "action": "deactivate"}).status_code == 404
