@@ -216,8 +216,10 @@ def test_meetings_and_notices_pages(console, login, people):
     assert login("committee").get(f"/api/v1/submissions/{need['id']}").get_json()["state"] == "dispatched"
     assert "已召开" in client.get("/admin/meetings").get_data(as_text=True)
     branch, branch_token = console("branch")
-    assert branch.post("/admin/meetings", data={"csrf_token": branch_token, "grid_code": "C1",
-                                                "starts_at": "2026-03-10T10:00"}).status_code == 403
+    refused = branch.post("/admin/meetings", data={"csrf_token": branch_token, "grid_code": "C1",
+                                                   "starts_at": "2026-03-10T10:00"})
+    assert refused.status_code == 302   # refused: the page again, with the reason
+    assert "您没有权限进行此操作" in branch.get(refused.headers["Location"]).get_data(as_text=True)
     r = branch.post("/admin/notices", data={"csrf_token": branch_token, "grid_code": "E1",
                                             "title": "停电通知", "body": "周五停电", "public": "1"})
     assert r.status_code == 302

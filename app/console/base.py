@@ -65,8 +65,11 @@ def staff_required(view):
 
 def flash_api_error(exc) -> None:
     """Show an engine or validation refusal on the page, with every field's reason."""
+    from app.core.errors import DEFAULT_MESSAGES
+
     detail = "; ".join(m for msgs in (exc.fields or {}).values() for m in msgs)
-    flash(f"{exc.message or ''} {detail}".strip() or _("This action is not available."), "error")
+    message = exc.message or ("" if detail else DEFAULT_MESSAGES.get(exc.status, ""))
+    flash(f"{message or ''} {detail}".strip() or _("This action is not available."), "error")
 
 
 def _admin_or_committee():
