@@ -56,7 +56,6 @@ def form_edit(slug):
             if workflow_text.strip():
                 payload["workflow"] = json.loads(workflow_text)
             new = forms.publish_version(slug, payload, current_user)
-            db.session.commit()
             flash(_("Published version %(n)d.", n=new.number))
             return redirect(url_for("console.form_edit", slug=slug))
         except json.JSONDecodeError as exc:
@@ -131,7 +130,6 @@ def import_csv():
         return render_template("console/import.html", kind=kind,
                                error=_("Line %(line)d: %(reason)s", line=exc.line, reason=exc.reason)), 422
     if request.form.get("confirm"):
-        db.session.commit()
         flash(_("Imported: %(counts)s", counts=", ".join(f"{k} {v}" for k, v in counts.items())))
         return render_template("console/import.html", generated=generated, done=True)
     return render_template("console/import.html", kind=kind, preview=counts, content=text)
@@ -159,7 +157,6 @@ def grid_node():
     line = ",".join(f.replace(",", "，") for f in fields.values())
     try:
         counts = import_grid("code,name,level,parent_code\n" + line + "\n")
-        db.session.commit()
         flash(_("Imported: %(counts)s", counts=", ".join(f"{k} {v}" for k, v in counts.items())))
     except ImportError_ as exc:
         db.session.rollback()
