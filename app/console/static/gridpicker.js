@@ -54,12 +54,9 @@
       var row = el("div", { "class": "picker-row" });
       var twist = el("button", { type: "button", "class": "picker-twist", "aria-label": n.name });
       if (n.children.length) {
-        twist.textContent = "▸";
         twist.setAttribute("aria-expanded", "false");
         twist.addEventListener("click", function () {
-          var open = li.classList.toggle("open");
-          twist.textContent = open ? "▾" : "▸";
-          twist.setAttribute("aria-expanded", String(open));
+          twist.setAttribute("aria-expanded", String(li.classList.toggle("open")));
         });
       } else {
         twist.disabled = true;
@@ -81,8 +78,9 @@
       return li;
     }
     roots.forEach(function (n) { tree.appendChild(item(n)); });
+    var none = null;
     if (empty) {
-      var none = el("li", {});
+      none = el("li", {});
       var b = el("button", { type: "button", "class": "picker-choose" }, empty.textContent);
       b.addEventListener("click", function () { choose(""); });
       none.appendChild(b);
@@ -92,6 +90,7 @@
 
     function filter() {
       var q = search.value.trim().toLowerCase();
+      if (none) none.hidden = !!q;
       nodes.forEach(function (n) { n.li.hidden = !!q; n.li.classList.remove("match"); });
       if (!q) {
         nodes.forEach(function (n) { n.li.classList.remove("found"); });
