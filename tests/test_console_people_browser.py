@@ -112,3 +112,40 @@ def test_the_grid_picker_works_without_javascript(browser, live_server, people):
     r = _sign_in_api(live_server, "zhouming", password)
     assert [(x["role"], x["grid_code"]) for x in r.json()["user"]["roles"]] == [("volunteer", "E1")]
     context.close()
+
+
+def test_pickers_on_notices_and_filters_in_the_url(browser, live_server, people):  # noqa: F811
+    """A notice goes to an estate chosen by name; a link with 状态=已解决 reproduces the view."""
+    from tests.conftest import suggestion
+    from tests.test_pwa_browser import token_for
+
+    token = token_for(live_server, "captain")
+    headers = {"Authorization": f"Bearer {token}"}
+    done = requests.post(f"{live_server}/api/v1/submissions", json=suggestion("B1", content="路灯修好了"),
+                         headers=headers).json()
+    requests.post(f"{live_server}/api/v1/submissions/{done['id']}/transitions",
+                  json={"action": "resolve", "comment": "已修好"}, headers=headers)
+    requests.post(f"{live_server}/api/v1/submissions", json=suggestion("B1", content="电梯异响"), headers=headers)
+    context = _desk(browser)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/admin/notices")
+    page.locator(".picker-toggle").click()
+    page.locator(".picker-search").fill("时代城小区")
+    page.keyboard.press("Enter")
+    expect(page.locator(".picker-toggle")).to_have_text("时代城小区")
+    page.fill("input[name=title]", "停水通知")
+    page.fill("textarea[name=body]", "周三上午停水")
+    shot(page, "console-notice-picker")
+    page.get_by_role("button", name="发布", exact=True).click()
+    expect(page.locator(".flash")).to_be_visible()
+    expect(page.locator("table")).to_contain_text("时代城小区")
+    page.goto(f"{live_server}/admin/submissions?状态=已解决")
+    expect(page.locator("select[name=state]")).to_have_value("resolved")
+    expect(page.locator("tbody")).to_contain_text("路灯修好了")
+    expect(page.locator("tbody")).not_to_contain_text("电梯异响")
+    shot(page, "console-submissions-filtered")
+    page.check("input[name=overdue]")
+    page.get_by_role("button", name="筛选").click()
+    assert "overdue=1" in page.url and "state=resolved" in page.url
+    context.close()
