@@ -218,6 +218,27 @@ def test_a_transition_refused_and_taken_the_same_way(door, login, console, peopl
     assert states[first["id"]] == "resolved" and states[again["id"]] == "duplicate"
 
 
+@pytest.mark.parametrize("door", ["api", "console"])
+def test_reroute_names_the_node_the_same_way(door, login, console, people, in_app):
+    """The console now passes what the API passes (grid_code, duplicate_of, resource…)."""
+    from app.extensions import db
+    from app.submissions.models import Submission
+
+    sub = login("captain").post("/api/v1/submissions", json=suggestion("B1")).get_json()
+    for grid_code, ok in (("B4", False), ("B2", True)):    # B4: another community
+        body = {"action": "reroute", "grid_code": grid_code, "comment": "不是本楼"}
+        if door == "api":
+            assert (login("branch").post(f"/api/v1/submissions/{sub['id']}/transitions", json=body)
+                    .status_code == 200) is ok
+        else:
+            web, token = console("committee")
+            page = web.get(f"/admin/submissions/{sub['id']}").get_data(as_text=True)
+            assert 'name="grid_code"' in page   # the reroute form offers the grid picker
+            web.post(f"/admin/submissions/{sub['id']}/act", data={"csrf_token": token, **body})
+    code = in_app(lambda: db.session.get(Submission, sub["id"]).node.code)
+    assert code == "B2"
+
+
 def test_every_engine_call_with_an_actor_goes_through_take_action():
     """apply_transition is called only by take_action and by the system (timers, promotion)."""
     allowed = {"app/submissions/services.py", "app/submissions/timers.py", "app/volunteering/services.py",
