@@ -30,7 +30,8 @@ def request_filters(args=None) -> dict:
 
     args = request.args if args is None else args
     out = {ARG_ALIASES.get(k, k): v for k, v in args.items() if v != ""}
-    if out.get("state"):
+    if out.get("state") and not all(v.strip().isascii() and v.strip().replace("_", "").isalnum()
+                                    for v in out["state"].split(",")):   # codes need no lookup
         labels: dict[str, set] = {}
         for code, label in vocabulary()["states"].items():
             for text in (label or {}).values():
