@@ -149,7 +149,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.uploads.routes import blp as uploads_blp
     from app.volunteering.routes import blp as posts_blp
     from app.console import (community, configure, deliveries, exports, imports,  # noqa: F401
-                             printing, routes, work)  # (console pages)
+                             people, printing, routes, work)  # (console pages)
     from app.console.base import bp as console_bp
     from app.web.meta import blp as meta_blp
     from app.web.posters import blp as posters_blp

@@ -166,14 +166,18 @@ def test_people_assign_remove_reset_deactivate(console, people, client, in_app):
     assignment = in_app(lambda: db.session.execute(db.select(RoleAssignment.id).where(
         RoleAssignment.user_id == captain_id, RoleAssignment.scope_key.like("captain:%"))).scalars().all())[-1]
     committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token, "action": "remove",
-                                                        "assignment": assignment})
+                                                        "assignment": assignment, "confirmed": "1"})
+    unconfirmed = committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token,
+                                                                      "action": "reset_password"})
+    assert "/confirm" in unconfirmed.headers["Location"]   # destructive: asked first
     reset = committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token,
-                                                                "action": "reset_password"})
-    page = committee.get(reset.headers["Location"]).get_data(as_text=True)
-    new_password = re.search(r"仅显示一次）：(\S+?)<", page).group(1)
+                                                                "action": "reset_password", "confirmed": "1"})
+    page = reset.get_data(as_text=True)
+    new_password = re.search(r'data-testid="password-once">(\S+?)<', page).group(1)
     assert client.post("/api/v1/auth/login", json={"username": "captain", "password": PASSWORD}).status_code == 401
     assert client.post("/api/v1/auth/login", json={"username": "captain", "password": new_password}).status_code == 200
-    committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token, "action": "deactivate"})
+    committee.post(f"/admin/people/{captain_id}", data={"csrf_token": token, "action": "deactivate",
+                                                        "confirmed": "1"})
     assert client.post("/api/v1/auth/login", json={"username": "captain", "password": new_password}).status_code == 401
     assert committee.post(f"/admin/people/{people['captain4']}", data={
         "csrf_token": token, "action": "deactivate"}).status_code == 404
@@ -213,8 +217,10 @@ def test_meetings_and_notices_pages(console, login, people):
     assert login("committee").get(f"/api/v1/submissions/{need['id']}").get_json()["state"] == "dispatched"
     assert "已召开" in client.get("/admin/meetings").get_data(as_text=True)
     branch, branch_token = console("branch")
-    assert branch.post("/admin/meetings", data={"csrf_token": branch_token, "grid_code": "C1",
-                                                "starts_at": "2026-03-10T10:00"}).status_code == 403
+    refused = branch.post("/admin/meetings", data={"csrf_token": branch_token, "grid_code": "C1",
+                                                   "starts_at": "2026-03-10T10:00"})
+    assert refused.status_code == 302   # refused: the page again, with the reason
+    assert "您没有权限进行此操作" in branch.get(refused.headers["Location"]).get_data(as_text=True)
     r = branch.post("/admin/notices", data={"csrf_token": branch_token, "grid_code": "E1",
                                             "title": "停电通知", "body": "周五停电", "public": "1"})
     assert r.status_code == 302

@@ -48,7 +48,8 @@ def test_deactivation_by_admin_keeps_history(login, people, anon):
     from tests.conftest import suggestion
     captain = login("captain")
     sub = captain.post("/api/v1/submissions", json=suggestion()).get_json()
-    assert login("committee").post(f"/api/v1/users/{people['captain']}/deactivate").status_code == 403
+    assert login("committee2").post(f"/api/v1/users/{people['captain']}/deactivate").status_code == 404
+    assert login("branch").post(f"/api/v1/users/{people['captain']}/deactivate").status_code == 403
     r = login("admin").post(f"/api/v1/users/{people['captain']}/deactivate")
     assert r.status_code == 200
     assert captain.get("/api/v1/auth/me").status_code == 401

@@ -3,16 +3,15 @@ from flask import current_app, g, jsonify
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
-from app.accounts import services, throttle
+from app.accounts import people, services, throttle
 from app.accounts.sessions import end_all_sessions, end_session, start_session
 from app.accounts.models import ApiToken
-from app.accounts.schemas import LoginSchema, PasswordSchema, SignupSchema
+from app.accounts.schemas import (LoginSchema, PasswordSchema, PersonCreateSchema,
+                                  PersonUpdateSchema, RoleGrantSchema, SignupSchema)
 from app.core.errors import ApiError
 from app.core.ratelimit import is_failed_login, login_client_key
 from app.core.security import csrf_token, own_account, require_user
 from app.extensions import db, limiter
-from app.accounts.models import User
-from app.audit.services import record
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                 description="Sign-in with a bearer token or a session cookie")
@@ -106,54 +105,95 @@ def change_password(args):
 
 
 users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users",
-                      description="People (admin)")
+                      description="People (admin, or a committee in its grid)")
+
+
+def _person(user_id: int):
+    actor = require_user()
+    return actor, people.person_or_404(actor, user_id)
+
+
+def _person_body(user) -> dict:
+    return {**user.to_dict(), "phone": user.phone, "active": user.active,
+            "locked": throttle.is_locked(user.username),
+            "role_ids": [r.id for r in user.roles]}
+
+
+@users_blp.route("", methods=["POST"])
+@users_blp.arguments(PersonCreateSchema)
+def create_person(args):
+    """Add one person with their first role (admin, or committee in its grid; audited).
+    The password, given or generated, is in the answer once."""
+    actor = require_user()
+    user, password = people.create_person(actor, args)
+    return jsonify({**_person_body(user), "password": password}), 201
+
+
+@users_blp.route("/<int:user_id>", methods=["GET"])
+def get_person(user_id):
+    """A person the caller manages."""
+    _, user = _person(user_id)
+    return jsonify(_person_body(user))
+
+
+@users_blp.route("/<int:user_id>", methods=["PATCH"])
+@users_blp.arguments(PersonUpdateSchema)
+def update_person(args, user_id):
+    """Change a person's name or phone (audited)."""
+    actor, user = _person(user_id)
+    return jsonify(_person_body(people.update_person(actor, user, args)))
+
+
+@users_blp.route("/<int:user_id>/roles", methods=["POST"])
+@users_blp.arguments(RoleGrantSchema)
+def assign_role(args, user_id):
+    """Grant a role on a node of the caller's grid (audited)."""
+    actor, user = _person(user_id)
+    added = people.assign_role(actor, user, args)
+    return jsonify(_person_body(user)), 201 if added else 200
+
+
+@users_blp.route("/<int:user_id>/roles/<int:assignment_id>", methods=["DELETE"])
+def remove_role(user_id, assignment_id):
+    """Take a role away (audited)."""
+    actor, user = _person(user_id)
+    people.remove_role(actor, user, assignment_id)
+    return jsonify(_person_body(user))
+
+
+@users_blp.route("/<int:user_id>/password", methods=["POST"])
+def reset_password(user_id):
+    """Generate a new password, shown once in the answer; the person's sessions end (audited)."""
+    actor, user = _person(user_id)
+    return jsonify({"id": user.id, "password": people.reset_password(actor, user)})
 
 
 @users_blp.route("/<int:user_id>/deactivate", methods=["POST"])
 def deactivate(user_id):
-    """Deactivate a person (admin): they cannot sign in; their tokens die; history stays."""
-
-    actor = require_user()
-    if not actor.has_role("admin"):
-        raise ApiError(403)
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise ApiError(404)
-    user.active = False
-    end_all_sessions(user.id)
-    record(actor, "deactivate", f"user:{user.id}")
+    """Deactivate a person: they cannot sign in; their tokens die; history stays (audited).
+    Admin, or the committee of every node where the person holds a role (app/accounts/people.py)."""
+    actor, user = _person(user_id)
+    people.set_active(actor, user, False)
     return jsonify({"id": user.id, "username": user.username, "active": False})
 
 
-def _person_for_admin(user_id: int):
-    from app.accounts.models import User
-
-    actor = require_user()
-    if not actor.has_role("admin"):
-        raise ApiError(403)
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise ApiError(404)
-    return actor, user
+@users_blp.route("/<int:user_id>/reactivate", methods=["POST"])
+def reactivate(user_id):
+    """Let a deactivated person sign in again (audited)."""
+    actor, user = _person(user_id)
+    people.set_active(actor, user, True)
+    return jsonify({"id": user.id, "username": user.username, "active": True})
 
 
 @users_blp.route("/<int:user_id>/sessions", methods=["DELETE"])
 def end_sessions(user_id):
-    """End every session and token of a person (admin; audited)."""
-    from app.audit.services import record
-
-    actor, user = _person_for_admin(user_id)
-    ended = end_all_sessions(user.id)
-    record(actor, "end_sessions", f"user:{user.id}", ended=ended)
-    return jsonify({"id": user.id, "ended": ended})
+    """End every session and token of a person (audited)."""
+    actor, user = _person(user_id)
+    return jsonify({"id": user.id, "ended": people.end_sessions(actor, user)})
 
 
 @users_blp.route("/<int:user_id>/unlock", methods=["POST"])
 def unlock(user_id):
-    """Lift every sign-in lock on a person's account, from every client (admin; audited)."""
-    from app.audit.services import record
-
-    actor, user = _person_for_admin(user_id)
-    cleared = throttle.unlock(user.username)
-    record(actor, "unlock_sign_in", f"user:{user.id}", cleared=cleared)
-    return jsonify({"id": user.id, "unlocked": cleared})
+    """Lift every sign-in lock on a person's account, from every client (audited)."""
+    actor, user = _person(user_id)
+    return jsonify({"id": user.id, "unlocked": people.unlock(actor, user)})

@@ -65,8 +65,11 @@ def staff_required(view):
 
 def flash_api_error(exc) -> None:
     """Show an engine or validation refusal on the page, with every field's reason."""
+    from app.core.errors import DEFAULT_MESSAGES
+
     detail = "; ".join(m for msgs in (exc.fields or {}).values() for m in msgs)
-    flash(f"{exc.message or ''} {detail}".strip() or _("This action is not available."), "error")
+    message = exc.message or ("" if detail else DEFAULT_MESSAGES.get(exc.status, ""))
+    flash(f"{message or ''} {detail}".strip() or _("This action is not available."), "error")
 
 
 def _admin_or_committee():
@@ -82,3 +85,27 @@ def _my_nodes():
     paths = sorted(set(scope.staff_paths), key=len)
     return db.session.execute(select(GridNode).where(GridNode.path.in_(paths))
                               .order_by(GridNode.path)).scalars().all()
+
+
+def picker_nodes(min_tier: str | None = None, limit: int = 3000) -> list[dict]:
+    """The caller's grid, root first, for a grid picker: each node with its depth below the
+    highest one shown and its parent's code (app/console/templates/console/_pickers.html)."""
+    from sqlalchemy import or_
+
+    from app.core.paths import under
+
+    scope = scope_for(current_user)
+    roots = [p for r, p in scope.staff if min_tier is None or _rank(r) >= _rank(min_tier)]
+    query = select(GridNode).order_by(GridNode.path).limit(limit)
+    if not scope.is_admin:
+        query = query.where(or_(*[under(GridNode.path, p) for p in roots]) if roots else GridNode.id < 0)
+    rows = db.session.execute(query).scalars().all()
+    by_id = {n.id: n for n in rows}
+    top = min((n.path.count("/") for n in rows), default=0)
+    return [{"code": n.code, "name": n.name, "level": n.level, "depth": n.path.count("/") - top,
+             "parent": by_id[n.parent_id].code if n.parent_id in by_id else ""} for n in rows]
+
+
+def _rank(role: str) -> int:
+    from app.grid.models import TIER_RANK
+    return TIER_RANK.get(role, 0)

@@ -1,15 +1,11 @@
-"""Console: forms and workflows, the grid, CSV import, people."""
+"""Console: forms and workflows, the grid (people: people.py; imports: imports.py)."""
 import json
-
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app.accounts import services as accounts
-from app.accounts import throttle
-from app.accounts.sessions import end_all_sessions
 from app.core.errors import ApiError
 from app.grid.scope import scope_for
 from app.extensions import db
@@ -19,8 +15,6 @@ from app.forms import services as forms
 from app.forms.builtin import BUILTIN_SLUGS
 from app.forms.models import Form, FormVersion
 from app.submissions.models import Submission
-from app.accounts.models import RoleAssignment, User
-from app.accounts.models import ROLES
 from app.audit.services import record
 
 from .base import _admin_or_committee, bp, staff_required
@@ -77,7 +71,6 @@ def _publish(slug: str, payload: dict):
     """Publish through the API's own service; a refusal becomes sentences naming fields by label."""
     try:
         new = forms.publish_version(slug, payload, current_user)
-        db.session.commit()
         return new, None
     except ApiError as exc:
         db.session.rollback()
@@ -159,7 +152,6 @@ def form_closed(slug):
     closed = request.form.get("closed") == "1"
     forms.set_closed(form, closed)
     record(current_user, "close_form" if closed else "reopen_form", f"form:{form.slug}")
-    db.session.commit()
     flash(_("The form no longer accepts new submissions.") if closed
           else _("The form accepts new submissions again."))
     return redirect(url_for("console.form_edit", slug=slug))
@@ -248,103 +240,8 @@ def grid_node():
     line = ",".join(f.replace(",", "，") for f in fields.values())
     try:
         counts = import_grid("code,name,level,parent_code\n" + line + "\n")
-        db.session.commit()
         flash(_("Imported: %(counts)s", counts=", ".join(f"{k} {v}" for k, v in counts.items())))
     except ImportError_ as exc:
         db.session.rollback()
         flash(exc.reason, "error")
     return redirect(url_for("console.grid"))
-
-
-@bp.get("/people")
-@staff_required
-def people():
-    """People who hold a role in my grid (admins: everyone), with their roles."""
-
-    scope = scope_for(current_user)
-    query = select(User).order_by(User.username).limit(200)
-    if not scope.is_admin:
-        query = query.where(User.id.in_(select(RoleAssignment.user_id).join(
-            GridNode, GridNode.id == RoleAssignment.grid_node_id).where(
-            scope.path_filter(GridNode.path))))
-    if request.args.get("q"):
-        like = f"%{request.args['q'][:50]}%"
-        query = query.where(User.username.like(like) | User.display_name.like(like))
-    return render_template("console/people.html", users=db.session.execute(query).scalars().all(),
-                           q=request.args.get("q", ""))
-
-
-def _person(user_id: int):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    scope = scope_for(current_user)
-    if not scope.is_admin and not any(r.node is not None and scope.covers_path(r.node.path, "committee")
-                                      for r in user.roles):
-        abort(404)
-    return user
-
-
-@bp.post("/people/<int:user_id>")
-@staff_required
-def person_action(user_id):
-    """Assign or remove a role, reset the password, deactivate or reactivate (committee: in its grid)."""
-
-    _admin_or_committee()
-    user = _person(user_id)
-    action = request.form.get("action")
-    scope = scope_for(current_user)
-    if action == "assign":
-        role = request.form.get("role", "")
-        node = node_by_code(request.form.get("grid_code", ""))
-        org_name = request.form.get("org", "").strip()
-        if role not in ROLES or (role == "admin" and not scope.is_admin):
-            abort(403)
-        if role not in ("admin", "partner") and (node is None or not (
-                scope.is_admin or scope.covers_path(node.path, "committee"))):
-            flash(_("This node is outside your grid."), "error")
-        elif role == "partner" and not org_name:
-            flash(_("Name the partner unit."), "error")
-        else:
-            org = accounts.get_or_create_org(org_name) if role == "partner" else None
-            accounts.grant_role(user, role, node if role != "partner" else None, org)
-            record(current_user, "assign_role", f"user:{user.id}", role=role,
-                   grid_code=node.code if node else None)
-            flash(_("Done."))
-    elif action == "remove":
-        assignment = db.session.get(RoleAssignment, request.form.get("assignment", type=int) or 0)
-        if assignment is None or assignment.user_id != user.id:
-            abort(404)
-        if not scope.is_admin and (assignment.node is None
-                                   or not scope.covers_path(assignment.node.path, "committee")):
-            abort(403)
-        db.session.delete(assignment)
-        record(current_user, "remove_role", f"user:{user.id}", role=assignment.role)
-        flash(_("Done."))
-    elif action == "reset_password":
-        import secrets
-        password = secrets.token_urlsafe(9)
-        user.set_password(password)
-        end_all_sessions(user.id)
-        record(current_user, "reset_password", f"user:{user.id}")
-        flash(_("New password for %(user)s (shown once): %(password)s", user=user.username,
-                password=password))
-    elif action in ("deactivate", "reactivate"):
-        if user.id == current_user.id:
-            abort(400)
-        user.active = action == "reactivate"
-        end_all_sessions(user.id)
-        record(current_user, action, f"user:{user.id}")
-        flash(_("Done."))
-    elif action == "end_sessions":
-        ended = end_all_sessions(user.id)
-        record(current_user, "end_sessions", f"user:{user.id}", ended=ended)
-        flash(_("Ended %(count)d sessions of %(user)s.", count=ended, user=user.username))
-    elif action == "unlock":
-        cleared = throttle.unlock(user.username)
-        record(current_user, "unlock_sign_in", f"user:{user.id}", cleared=cleared)
-        flash(_("Sign-in unlocked for %(user)s.", user=user.username))
-    else:
-        abort(400)
-    db.session.commit()
-    return redirect(url_for("console.people", q=user.username))

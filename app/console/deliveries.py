@@ -96,7 +96,6 @@ def deliveries():
             if ids[0] is None:
                 abort(400, _("Not a valid id."))
         count = _requeue(ids)
-        db.session.commit()
         flash(_("%(n)d queued to be sent again.", n=count) if count
               else _("Nothing was queued: only a failed delivery can be sent again."))
         return redirect(url_for("console.deliveries"))
@@ -125,7 +124,6 @@ def my_notifications():
         db.session.execute(update(Notification).where(
             Notification.user_id == current_user.id, Notification.read_at.is_(None))
             .values(read_at=utcnow()).execution_options(synchronize_session=False))
-        db.session.commit()
         flash(_("All marked read."))
         return redirect(url_for("console.my_notifications"))
     rows = db.session.execute(select(Notification).where(

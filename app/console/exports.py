@@ -1,5 +1,5 @@
 """Console: a big export started in the background ("导出"), its progress and its link."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, after_this_request, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,8 +23,12 @@ def start_export():
         flash_api_error(exc)
         return redirect(url_for("console.submission_list", **{
             k: v for k, v in body.items() if k in export_jobs.FILTERS}))
-    db.session.commit()
-    export_jobs.start_in_process()
+    # The job's row must be committed before a runner thread looks for it: the request
+    # commits when the view returns (TongxinFlask.dispatch_request), before this callback.
+    @after_this_request
+    def _start(response):
+        export_jobs.start_in_process()
+        return response
     flash(_("The export has started; this page shows when it is ready."))
     return redirect(url_for("console.export_progress", job_id=job.id))
 

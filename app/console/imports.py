@@ -119,7 +119,6 @@ def import_csv():
                      payload=base64.b64encode(data).decode("ascii"))
     counts, generated = importer.apply_plan(plan)
     record(current_user, f"import_{kind}", f"file:{filename}"[:120], **counts)
-    db.session.commit()
     summary = "，".join(f"{_words(COUNT_WORDS[k], lang)} {v}" for k, v in counts.items()
                        if k in COUNT_WORDS) if lang != "en" else ", ".join(
         f"{_words(COUNT_WORDS[k], lang)} {v}" for k, v in counts.items() if k in COUNT_WORDS)

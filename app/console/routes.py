@@ -13,7 +13,7 @@ from app.core.errors import ApiError
 from app.core.clock import utcnow
 from app.core.timezone import local_today, parse_local
 from app.grid.scope import scope_for
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.grid.services import ancestors, node_by_code
 from app.stats.services import compute
 
@@ -38,7 +38,6 @@ def login():
         throttle.record_success(username)
         start_session(user)
         session.pop("csrf_token", None)
-        db.session.commit()
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/admin/") else url_for("console.dashboard"))
     return render_template("console/login.html")
@@ -47,7 +46,6 @@ def login():
 @bp.post("/logout")
 def logout():
     end_session()
-    db.session.commit()
     return redirect(url_for("console.login"))
 
 

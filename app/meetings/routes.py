@@ -1,17 +1,14 @@
 """Joint meetings API."""
 from flask import jsonify
-from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from app.core.clock import isoformat, utcnow
+from app.core.clock import isoformat
 from app.core.errors import ApiError
-from app.core.events import emit
 from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
-from app.grid.services import node_by_code
 from app.meetings import services
 from app.meetings.models import Meeting
 from app.core.schema_types import IsoDateTime
@@ -65,21 +62,7 @@ def _committee_of(user, node) -> bool:
 def schedule(args):
     """Schedule a joint meeting of a community (its committee); the agenda is drafted."""
     user = require_user()
-    node = node_by_code(args["grid_code"])
-    if node is None or node.level != "community":
-        raise ApiError(422, fields={"grid_code": [_("Choose a community.")]})
-    if not _committee_of(user, node):
-        raise ApiError(403)
-    orgs = services.orgs_by_name(args["invited"])
-    meeting = Meeting(title=args["title"], grid_node_id=node.id, node_path=node.path,
-                      starts_at=args["starts_at"], place=args["place"],
-                      invited_org_ids=[o.id for o in orgs], agenda=services.draft_agenda(node),
-                      attendance=[], decisions=[], created_by_id=user.id, created_at=utcnow())
-    meeting.node = node
-    db.session.add(meeting)
-    db.session.flush()
-    emit(db.session, "meeting.scheduled", meeting=meeting, actor=user)
-    return jsonify(serialize(meeting)), 201
+    return jsonify(serialize(services.schedule_meeting(user, args))), 201
 
 
 @blp.route("", methods=["GET"])

@@ -12,10 +12,10 @@ from app.extensions import db
 from app.forms.models import Form
 from app.forms.services import states_held_by_tiers
 from app.lists.models import Resource
+from app.meetings.models import Meeting
 from app.submissions.models import Submission
-from app.submissions.transitions import apply_transition
 from app.workflow.definition import tier_of
-from app.submissions.services import get_visible_or_404
+from app.submissions.services import get_visible_or_404, take_action
 
 # What the workflow definitions say: a need still with the grid's staff is open; one a
 # partner unit holds is in service.
@@ -62,6 +62,30 @@ def draft_agenda(node) -> list[dict]:
     return agenda
 
 
+def schedule_meeting(user, args: dict) -> Meeting:
+    """Schedule a joint meeting of a community (its committee only); the agenda is drafted
+    from the lists. The API and the console call this with MeetingSchema's output."""
+    from app.core.events import emit
+    from app.grid.scope import scope_for
+    from app.grid.services import node_by_code
+
+    node = node_by_code(args["grid_code"])
+    if node is None or node.level != "community":
+        raise ApiError(422, fields={"grid_code": [_("Choose a community.")]})
+    if not any(node.path.startswith(p) for r, p in scope_for(user).staff if r == "committee"):
+        raise ApiError(403)
+    orgs = orgs_by_name(args["invited"])
+    meeting = Meeting(title=args["title"], grid_node_id=node.id, node_path=node.path,
+                      starts_at=args["starts_at"], place=args["place"],
+                      invited_org_ids=[o.id for o in orgs], agenda=draft_agenda(node),
+                      attendance=[], decisions=[], created_by_id=user.id, created_at=utcnow())
+    meeting.node = node
+    db.session.add(meeting)
+    db.session.flush()
+    emit(db.session, "meeting.scheduled", meeting=meeting, actor=user)
+    return meeting
+
+
 def orgs_by_name(names) -> list[Org]:
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ApiError(422, fields={"invited": [_("Must be a list of partner unit names.")]})
@@ -88,10 +112,10 @@ def record_meeting(meeting, actor, attendance, notes, decisions) -> list[dict]:
         for _step in range(3):
             if tier_of(sub.version.workflow, sub.state) not in BELOW_COMMITTEE:
                 break
-            apply_transition(sub, "escalate", actor, comment=comment)
-        event = apply_transition(sub, "dispatch", actor, comment=comment,
-                                 partner=decision.get("partner"), resource=decision.get("resource"),
-                                 expected_state=decision.get("expected_state"))
+            take_action(sub, actor, _transition({"action": "escalate", "comment": comment}))
+        event = take_action(sub, actor, _transition({
+            "action": "dispatch", "comment": comment, "partner": decision.get("partner"),
+            "resource": decision.get("resource"), "expected_state": decision.get("expected_state")}))
         results.append({"dispatch": sub.id, "partner": sub.partner.name if sub.partner else None,
                         "resource": sub.resource_id, "state": sub.state, "event": event.seq})
     meeting.attendance = attendance
@@ -100,6 +124,20 @@ def record_meeting(meeting, actor, attendance, notes, decisions) -> list[dict]:
     meeting.held_at = meeting.held_at or utcnow()
     db.session.flush()
     return results
+
+
+def _transition(body: dict) -> dict:
+    """A decision's transition, loaded by the API's own TransitionSchema (one way to call the
+    engine: submissions.take_action)."""
+    from marshmallow import ValidationError
+
+    from app.core.errors import flatten_messages
+    from app.submissions.schemas import TransitionSchema
+
+    try:
+        return TransitionSchema().load({k: v for k, v in body.items() if v is not None})
+    except ValidationError as exc:
+        raise ApiError(422, fields=flatten_messages(exc.messages)) from None
 
 
 def quarter_start(now):

@@ -1,36 +1,24 @@
 """Notices API: publish, list (staff, captains, residents' QR page), relay, relay status."""
 from flask import jsonify, request
-from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
 
 from app.core.paths import under
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
-from app.core.events import emit
 from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db, limiter
 from app.grid.models import path_ids
 from app.grid.services import node_by_code
 from app.notices.models import Notice, NoticeRelay
-from app.notices.services import notice_or_404, relay_notice, relay_status
-from app.core.schema_types import IsoDateTime, StrictBoolean
+from app.notices.schemas import NoticeSchema
+from app.notices.services import notice_or_404, publish_notice, relay_notice, relay_status
 from app.uploads.models import Upload
 from app.core.security import optional_user
 from app.uploads.storage import get_storage
 
 blp = Blueprint("notices", __name__, url_prefix="/api/v1/notices", description="Notice board")
-
-
-class NoticeSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=10000))
-    grid_code = fields.String(required=True)
-    expires_at = IsoDateTime(allow_none=True)
-    photo = fields.String(allow_none=True, validate=validate.Length(max=36))
-    public = StrictBoolean(load_default=True)
 
 
 def serialize(n: Notice, relayed: bool | None = None) -> dict:
@@ -52,24 +40,7 @@ def _current():
 def publish(args):
     """Publish a notice to a subtree (the committee or branch of that node)."""
     user = require_user()
-    node = node_by_code(args["grid_code"])
-    if node is None:
-        raise ApiError(422, fields={"grid_code": [_("Unknown grid code.")]})
-    scope = scope_for(user)
-    if not scope.manages(node.path):
-        raise ApiError(403, _("Only the branch or committee of this node may publish notices."))
-    if args.get("photo"):
-        upload = db.session.get(Upload, args["photo"])
-        if upload is None or (upload.owner_id not in (None, user.id)):
-            raise ApiError(422, fields={"photo": [_("Unknown photo; upload it first.")]})
-    notice = Notice(title=args["title"].strip(), body=args["body"], grid_node_id=node.id,
-                    node_path=node.path, expires_at=args.get("expires_at"), public=args["public"],
-                    photo_id=args.get("photo") or None, created_by_id=user.id, created_at=utcnow())
-    notice.node = node
-    db.session.add(notice)
-    db.session.flush()
-    emit(db.session, "notice.published", notice=notice, actor=user)
-    return jsonify(serialize(notice)), 201
+    return jsonify(serialize(publish_notice(user, args))), 201
 
 
 @blp.route("", methods=["GET"])

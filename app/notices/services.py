@@ -18,6 +18,35 @@ def notice_or_404(notice_id) -> Notice:
     return notice
 
 
+def publish_notice(user, args: dict) -> Notice:
+    """Publish a notice to a subtree: the branch or committee of that node; a photo must be an
+    upload of the publisher's own (or an anonymous one). The API and the console call this."""
+    from flask_babel import gettext as _
+
+    from app.core.events import emit
+    from app.grid.scope import scope_for
+    from app.grid.services import node_by_code
+    from app.uploads.models import Upload
+
+    node = node_by_code(args["grid_code"])
+    if node is None:
+        raise ApiError(422, fields={"grid_code": [_("Unknown grid code.")]})
+    if not scope_for(user).manages(node.path):
+        raise ApiError(403, _("Only the branch or committee of this node may publish notices."))
+    if args.get("photo"):
+        upload = db.session.get(Upload, args["photo"])
+        if upload is None or (upload.owner_id not in (None, user.id)):
+            raise ApiError(422, fields={"photo": [_("Unknown photo; upload it first.")]})
+    notice = Notice(title=args["title"].strip(), body=args["body"], grid_node_id=node.id,
+                    node_path=node.path, expires_at=args.get("expires_at"), public=args["public"],
+                    photo_id=args.get("photo") or None, created_by_id=user.id, created_at=utcnow())
+    notice.node = node
+    db.session.add(notice)
+    db.session.flush()
+    emit(db.session, "notice.published", notice=notice, actor=user)
+    return notice
+
+
 def relay_notice(user, notice_id) -> list[str]:
     """Record that this captain relayed the notice to each of their buildings under it."""
     notice = notice_or_404(notice_id)

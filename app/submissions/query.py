@@ -14,9 +14,51 @@ from app.grid.services import node_by_code
 from app.submissions.models import Submission
 
 
+# Filters may be written in Chinese, names and all (a link a person can read and retype):
+# `?状态=已解决&表单=居民建议&网格=时代城1栋` is `?state=resolved&form=suggestion&grid_code=B1`.
+ARG_ALIASES = {"状态": "state", "表单": "form", "网格": "grid_code", "开始": "from", "结束": "to",
+               "超时": "overdue", "共建单位": "partner", "类别": "category"}
+TRUE_WORDS = ("1", "true", "yes", "on", "是")
+
+
+def request_filters(args=None) -> dict:
+    """The request's filters with Chinese names read as their codes, and states, forms and
+    grid nodes given by their label or name read as codes (several states: comma-separated)."""
+    from app.grid.models import GridNode
+    from app.forms.models import Form
+    from app.submissions.words import vocabulary
+
+    args = request.args if args is None else args
+    out = {ARG_ALIASES.get(k, k): v for k, v in args.items() if v != ""}
+    if out.get("state") and not all(v.strip().isascii() and v.strip().replace("_", "").isalnum()
+                                    for v in out["state"].split(",")):   # codes need no lookup
+        labels: dict[str, set] = {}
+        for code, label in vocabulary()["states"].items():
+            for text in (label or {}).values():
+                labels.setdefault(str(text).strip(), set()).add(code)
+        codes = []
+        for value in out["state"].split(","):
+            value = value.strip()
+            codes.extend(sorted(labels[value]) if value in labels else [value])
+        out["state"] = ",".join(dict.fromkeys(codes))
+    if out.get("form") and form_by_slug(out["form"]) is None:
+        for form in db.session.execute(select(Form)).scalars():
+            version = next((v for v in form.versions if v.number == form.current_version), None)
+            title = (version.definition.get("title") or {}) if version else {}
+            if out["form"] in title.values():
+                out["form"] = form.slug
+                break
+    if out.get("grid_code") and node_by_code(out["grid_code"]) is None:
+        named = db.session.execute(select(GridNode.code).where(GridNode.name == out["grid_code"])
+                                   .limit(2)).scalars().all()
+        if len(named) == 1:
+            out["grid_code"] = named[0]
+    return out
+
+
 def filtered(user, query, residual: bool = False):
     """The query narrowed by the request's filters (form, state, grid_code, partner,
-    category, from, to).
+    category, from, to, overdue), as request_filters reads them.
 
     `residual`: the query already has the index it should walk (the inbox's, one per role).
     SQLite picks an index by how many rows its first column matches on average, so an
@@ -26,7 +68,7 @@ def filtered(user, query, residual: bool = False):
     expressions of their columns, which no index fits. PostgreSQL estimates each filter
     and keeps the walk unless the filter is the narrower path (and misjudges expressions),
     so its filters stay plain; so do the narrow ones (a subtree, a partner unit)."""
-    args = request.args
+    args = request_filters()
     node = node_by_code(args["grid_code"]) if args.get("grid_code") else None
     # A subtree low in the grid (an estate, a building) is itself the narrowest path: its
     # rows read by path and sorted, the other filters checked on the way.
@@ -62,4 +104,8 @@ def filtered(user, query, residual: bool = False):
                 raise ApiError(422, fields={key: [_("Not a valid date and time.")]}) from None
             created = wide(Submission.created_at)
             query = query.where(created >= when if op == ">=" else created < when)
+    if str(args.get("overdue", "")).lower() in TRUE_WORDS:
+        from app.core.clock import utcnow
+        from app.submissions.timers import overdue_clause
+        query = query.where(overdue_clause(utcnow()))
     return query

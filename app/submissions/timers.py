@@ -25,6 +25,26 @@ def due_timers(now: datetime):
                 yield sub_id, timer
 
 
+def overdue_clause(now: datetime):
+    """SQL filter: submissions past their own workflow's timer in a state someone holds (a
+    captain, a branch, a committee, a partner) — overdue by the workflow's own timers, the
+    same ones `workflow tick` applies, in each form version. A state without a timer, or
+    held by nobody (resolved, closed), is never overdue."""
+    from sqlalchemy import and_, false, or_
+
+    from app.workflow.definition import tier_of
+
+    clauses = []
+    for version_id, workflow in db.session.execute(select(FormVersion.id, FormVersion.workflow)).all():
+        for timer in workflow.get("timers") or []:
+            if tier_of(workflow, timer["state"]) == "none":
+                continue
+            clauses.append(and_(Submission.form_version_id == version_id,
+                                Submission.state == timer["state"],
+                                Submission.state_since <= now - parse_duration(timer["after"])))
+    return or_(*clauses) if clauses else false()
+
+
 def run_tick(now: datetime) -> dict:
     """Apply each due timer once. A timer already applied (by an earlier or a concurrent
     tick) no longer matches the state, or loses the optimistic lock: it is skipped."""

@@ -14,7 +14,7 @@ from app.extensions import db, limiter
 from app.submissions.models import Submission
 from app.volunteering.models import ActivitySignup, Post
 from app.volunteering.routes import _may_manage, _post_or_404, blp
-from app.submissions.transitions import apply_transition
+from app.submissions.services import take_action
 from app.grid.services import node_by_code
 from app.volunteering.services import LIVE_STATES, PLACE_STATES, serialize
 from app.workflow.definition import transitions_named
@@ -103,10 +103,10 @@ def record_attendance(post: Post, actor, present: set, residents_served: int) ->
     for claim in claims:
         if claim.id in present:
             if _leaves(claim, "confirm"):
-                apply_transition(claim, "confirm", actor)
-            apply_transition(claim, "complete", actor)
+                take_action(claim, actor, {"action": "confirm"})
+            take_action(claim, actor, {"action": "complete"})
         elif _leaves(claim, "no_show"):
-            apply_transition(claim, "no_show", actor)
+            take_action(claim, actor, {"action": "no_show"})
         outcome[claim.id] = claim.state
     post.residents_served = residents_served
     post.held_at = post.held_at or utcnow()

@@ -1,6 +1,5 @@
 """Volunteer posts API."""
 from flask import jsonify, request
-from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
@@ -15,7 +14,6 @@ from app.grid.services import node_by_code
 from app.core.schema_types import IsoDateTime, NotEmptySchema, StrictBoolean
 from app.volunteering import services
 from app.volunteering.models import Post
-from app.accounts.services import get_or_create_org
 
 blp = Blueprint("posts", __name__, url_prefix="/api/v1/posts", description="Volunteer posts")
 
@@ -57,25 +55,7 @@ def _may_manage(user, path: str) -> bool:
 def create_post(args):
     """Publish a post (branch or committee of that node)."""
     user = require_user()
-    node = node_by_code(args["grid_code"])
-    if node is None:
-        raise ApiError(422, fields={"grid_code": [_("Unknown grid code.")]})
-    if not _may_manage(user, node.path):
-        raise ApiError(403, _("Only the branch or committee of this node may publish posts."))
-    if args["kind"] == "captain" and node.level != "building":
-        raise ApiError(422, fields={"grid_code": [_("A building-captain post belongs to a building.")]})
-    org = None
-    if args.get("partner"):
-        org = get_or_create_org(args["partner"].strip())
-    post = Post(title=args["title"].strip(), description=args["description"], grid_node_id=node.id,
-                node_path=node.path, kind=args["kind"], capacity=args["capacity"],
-                starts_at=args["starts_at"], ends_at=args["ends_at"], created_by_id=user.id,
-                created_at=utcnow(), place=args["place"], partner_org_id=org.id if org else None,
-                public_signup=args["public_signup"] and args["kind"] == "activity",
-                resident_capacity=args.get("resident_capacity") if args["kind"] == "activity" else None)
-    post.node = node
-    db.session.add(post)
-    db.session.flush()
+    post = services.create_post(user, args)
     return jsonify(services.serialize(post)), 201
 
 

@@ -177,6 +177,33 @@ def counts(post_ids: list[int]) -> dict[int, dict]:
     return {pid: {"waitlisted": n} for pid, n in rows}
 
 
+def create_post(user, args: dict) -> Post:
+    """Publish a post or a service activity (the branch or committee of that node), from
+    PostCreateSchema's output. The API and the console call this."""
+    from app.accounts.services import get_or_create_org
+    from app.grid.scope import scope_for
+    from app.grid.services import node_by_code
+
+    node = node_by_code(args["grid_code"])
+    if node is None:
+        raise ApiError(422, fields={"grid_code": [_("Unknown grid code.")]})
+    if not scope_for(user).manages(node.path, "branch"):
+        raise ApiError(403, _("Only the branch or committee of this node may publish posts."))
+    if args["kind"] == "captain" and node.level != "building":
+        raise ApiError(422, fields={"grid_code": [_("A building-captain post belongs to a building.")]})
+    org = get_or_create_org(args["partner"].strip()) if (args.get("partner") or "").strip() else None
+    post = Post(title=args["title"].strip(), description=args["description"], grid_node_id=node.id,
+                node_path=node.path, kind=args["kind"], capacity=args["capacity"],
+                starts_at=args["starts_at"], ends_at=args["ends_at"], created_by_id=user.id,
+                created_at=utcnow(), place=args["place"], partner_org_id=org.id if org else None,
+                public_signup=args["public_signup"] and args["kind"] == "activity",
+                resident_capacity=args.get("resident_capacity") if args["kind"] == "activity" else None)
+    post.node = node
+    db.session.add(post)
+    db.session.flush()
+    return post
+
+
 def set_capacity(post: Post, capacity: int) -> None:
     """Down never evicts anyone holding a place; up promotes from the waitlist."""
     post.capacity = capacity
