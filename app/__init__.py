@@ -60,6 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import models  # noqa: F401  (every table, before anything maps or migrates)
     from app.core import database  # noqa: F401  (engine event hooks)
+    from app.core import watchdog
+    watchdog.install(app.config)   # a frozen PostgreSQL answers 503, not never
     from app.hooks import register_hooks
     from app.core import refcache
     from app.core.errors import register_error_handlers, error_response, safe_rollback, safe_teardown
@@ -76,6 +78,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {},
         app.config)
     db.init_app(app)
+    if app.config.get("SQLALCHEMY_DATABASE_URI", "").startswith("postgresql"):
+        with app.app_context():
+            watchdog.watch_pings(db.engine)
     # Flask-SQLAlchemy's teardown, made safe on a dead connection (never an HTML 500).
     app.teardown_appcontext_funcs[:] = [safe_teardown if getattr(f, "__self__", None) is db
                                         else f for f in app.teardown_appcontext_funcs]

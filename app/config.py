@@ -53,6 +53,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # A database that does not answer is a 503 after this long, not a hung worker.
         "DB_CONNECT_TIMEOUT": int(env.get("DB_CONNECT_TIMEOUT", 5)),
         "DB_STATEMENT_TIMEOUT_MS": int(env.get("DB_STATEMENT_TIMEOUT_MS", 10_000)),
+        # The client's own deadline (app/core/watchdog.py); unset: the statement timeout + 5 s.
+        "DB_CLIENT_TIMEOUT_MS": env.get("DB_CLIENT_TIMEOUT_MS") or None,
         "DB_EXPORT_STATEMENT_TIMEOUT_MS": int(env.get("DB_EXPORT_STATEMENT_TIMEOUT_MS", 60_000)),
         "DB_BUSY_TIMEOUT_MS": int(env.get("DB_BUSY_TIMEOUT_MS", 30_000)),
         "API_TITLE": "Tongxin API",

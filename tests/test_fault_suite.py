@@ -290,6 +290,10 @@ def test_database_restarted_mid_burst(cluster):
 
 def test_database_frozen_answers_503_then_recovers(cluster):
     with gunicorn(cluster.url) as server:
+        # Every worker holds a pooled connection first, so a request meets a server that
+        # accepted it and then says nothing (the client-side deadline, app/core/watchdog.py),
+        # not only a connect that times out.
+        Burst(server).run(8, threads=8)
         burst = Burst(server, resend_for=20)
         with cluster.frozen():
             started = time.monotonic()

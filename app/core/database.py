@@ -8,6 +8,7 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from app.core import watchdog
 
 _holding = threading.local()   # paths whose write queue this thread holds
 
@@ -116,6 +117,7 @@ def allow_long_statements(db) -> None:
     if db.engine.dialect.name == "postgresql":
         ms = int(current_app.config.get("DB_EXPORT_STATEMENT_TIMEOUT_MS", 60_000))
         db.session.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+        watchdog.allow_longer(db.session.connection(), ms / 1000 + 5)
 
 
 # The WAL file is cut back to this size whenever a checkpoint resets it (SQLite keeps the
