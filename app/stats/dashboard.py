@@ -217,7 +217,9 @@ def times(node: GridNode, start: datetime, end: datetime) -> dict:
             if hit is None:
                 continue
             acc = target.setdefault(hit.id, [0, 0, 0.0, 0, 0])
-            for k, v in enumerate((received, responded, response_s or 0, resolved, resolve_s or 0)):
+            # PostgreSQL's EXTRACT(epoch) sums come back as Decimal; SQLite's as float.
+            for k, v in enumerate((received, responded, float(response_s or 0), resolved,
+                                   float(resolve_s or 0))):
                 acc[k] += v
     captains = {}
     for node_id, name in db.session.execute(select(RoleAssignment.grid_node_id, User.display_name)
