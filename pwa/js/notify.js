@@ -25,6 +25,8 @@ export async function paintBadge(session) {
   if (!session) return;
   const data = await list(session);
   const n = data ? data.unread : 0;
+  // Words, not a bell: an emoji shows as an empty box on phones without an emoji font.
+  chip.querySelector('.notify-word').textContent = t('notifications');
   chip.querySelector('[data-testid="notify-count"]').textContent = String(n);
   chip.classList.toggle('has-items', n > 0);
   chip.setAttribute('aria-label', t('notify_unread', { n }));
