@@ -16,12 +16,12 @@ from app.extensions import db
 from app.forms.models import Form, FormVersion
 from app.grid.models import GridNode, path_ids
 from app.submissions.models import Submission, SubmissionEvent
+from app.submissions.timers import overdue_clause
 from app.submissions.words import state_label
 from app.core.i18n import pick
 from app.workflow.definition import parse_duration
 
 MAX_WEEKS = 60
-HOLDING_TIERS = ("captain", "branch", "committee", "partner")
 
 
 def weeks_of(start: datetime, end: datetime) -> list[tuple[date, datetime, datetime]]:
@@ -103,51 +103,33 @@ def _forms(ids) -> dict:
     return out
 
 
-def _deadlines(workflow: dict) -> dict[str, timedelta]:
-    """How long each holding state may hold an item: its own timer, else the workflow's
-    longest escalation timer (a state with no timer of its own, e.g. with the committee)."""
-    own, longest = {}, None
+def _timer_after(workflow: dict, state: str) -> timedelta | None:
     for timer in workflow.get("timers") or []:
-        try:
-            after = parse_duration(timer["after"])
-        except (KeyError, ValueError):
-            continue
-        own.setdefault(timer["state"], after)
-        if timer.get("action") == "escalate":
-            longest = max(longest or after, after)
-    out = {}
-    for name, spec in (workflow.get("states") or {}).items():
-        if spec.get("tier") in HOLDING_TIERS and not spec.get("final"):
-            if name in own:
-                out[name] = own[name]
-            elif longest is not None:
-                out[name] = longest
-    return out
+        if timer.get("state") == state:
+            try:
+                return parse_duration(timer["after"])
+            except (KeyError, ValueError):
+                return None
+    return None
 
 
 def overdue(node: GridNode, now: datetime, limit: int = 50) -> list[dict]:
-    """Open items past their state's deadline (see _deadlines), oldest first, with who holds
-    each: the captain, branch or committee of the node above it, or the partner unit."""
-    versions = db.session.execute(select(FormVersion.id, FormVersion.workflow)).all()
-    deadlines = {vid: _deadlines(wf or {}) for vid, wf in versions}
-    shortest = min((d for per in deadlines.values() for d in per.values()), default=None)
-    if shortest is None:
-        return []
-    candidates = db.session.execute(select(Submission).where(
-        under(Submission.node_path, node.path), Submission.tier.in_(HOLDING_TIERS),
-        Submission.state_since <= now - shortest).order_by(Submission.state_since)
-        .limit(limit * 4)).scalars().all()
+    """Open items past their own workflow's timer — the one rule of overdue, shared with the
+    console's filter and the API's `overdue=1` (submissions.timers.overdue_clause) — oldest
+    first, with who holds each: the captain, branch or committee of the node above it, or the
+    partner unit."""
+    subs = db.session.execute(select(Submission).where(
+        under(Submission.node_path, node.path), overdue_clause(now))
+        .order_by(Submission.state_since).limit(limit)).scalars().all()
+    workflows = dict(db.session.execute(select(FormVersion.id, FormVersion.workflow).where(
+        FormVersion.id.in_(sorted({s.form_version_id for s in subs}) or [0]))).all())
     items = []
-    workflows = dict(versions)
-    for sub in candidates:
-        allowed = deadlines.get(sub.form_version_id, {}).get(sub.state)
-        if allowed is None or sub.state_since + allowed > now:
-            continue
+    for sub in subs:
+        workflow = workflows.get(sub.form_version_id) or {}
+        allowed = _timer_after(workflow, sub.state) or timedelta(0)
         items.append({"submission": sub, "due": sub.state_since + allowed,
                       "late_seconds": int((now - sub.state_since - allowed).total_seconds()),
-                      "state": state_label(workflows.get(sub.form_version_id) or {}, sub.state)})
-        if len(items) >= limit:
-            break
+                      "state": state_label(workflow, sub.state)})
     holders = _holders([i["submission"] for i in items])
     for item in items:
         item["holder"] = holders.get(item["submission"].id, "")
