@@ -196,12 +196,13 @@ def inbox():
     items = []
     services.attach_reference(rows)
     now = utcnow()
+    timer_memo: dict = {}
     for s in rows:
         actions = services.allowed_actions(user, s)
         if actions:  # the tier matched, but e.g. nobody completes their own claim
             items.append(services.serialize(s, user) | {
                 "allowed_actions": list(dict.fromkeys(a["action"] for a in actions)),
-                "actions": actions} | time_left(s, now))
+                "actions": actions} | time_left(s, now, timer_memo))
     _name_claimants(items)
     cursor = _encode(isoformat(rows[-1].state_since), rows[-1].id) if more else None
     notices = [] if request.args.get("cursor") else inbox_notices(scope_for(user))

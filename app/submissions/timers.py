@@ -70,24 +70,42 @@ def run_tick(now: datetime) -> dict:
     return {"applied": applied, "skipped": skipped}
 
 
-def time_left(sub: Submission, now: datetime) -> dict:
+def time_left(sub: Submission, now: datetime, memo: dict | None = None) -> dict:
     """How long `sub` has waited in its state, and when a timer of its workflow moves it by
     itself (the inbox shows both): `auto_action` (e.g. escalate), `auto_at`, `auto_in_seconds`
-    (negative: the time has passed and the next tick applies it) and `overdue`."""
+    (negative: the time has passed and the next tick applies it) and `overdue`. `memo` keeps
+    each (version, state)'s timer for one page (the inbox's 50 items share a few)."""
     from app.core.clock import isoformat
-    from app.submissions.words import action_label
 
     since = sub.state_since or sub.created_at
     out = {"waited_seconds": max(0, int((now - since).total_seconds())) if since else None,
            "auto_action": None, "auto_action_label": None, "auto_at": None,
            "auto_in_seconds": None, "overdue": False}
-    workflow = sub.version.workflow if sub.version is not None else {}
-    timers = [t for t in (workflow.get("timers") or []) if t.get("state") == sub.state]
-    if not timers or since is None:
+    key = (sub.form_version_id, sub.state)
+    if memo is None or key not in memo:
+        found = _state_timer(sub)
+        if memo is None:
+            memo = {}
+        memo[key] = found
+    found = memo[key]
+    if found is None or since is None:
         return out
-    timer = min(timers, key=lambda t: parse_duration(t["after"]))
-    at = since + parse_duration(timer["after"])
+    action, after, label = found
+    at = since + after
     left = int((at - now).total_seconds())
-    out.update(auto_action=timer["action"], auto_action_label=action_label(workflow, timer["action"], sub.state),
-               auto_at=isoformat(at), auto_in_seconds=left, overdue=left <= 0)
+    out.update(auto_action=action, auto_action_label=label, auto_at=isoformat(at),
+               auto_in_seconds=left, overdue=left <= 0)
     return out
+
+
+def _state_timer(sub: Submission):
+    """(action, duration, label) of the soonest timer of `sub`'s state, or None."""
+    from app.submissions.words import action_label
+
+    workflow = sub.version.workflow if sub.version is not None else {}
+    timers = [(parse_duration(t["after"]), t) for t in (workflow.get("timers") or [])
+              if t.get("state") == sub.state]
+    if not timers:
+        return None
+    after, timer = min(timers, key=lambda pair: pair[0])
+    return timer["action"], after, action_label(workflow, timer["action"], sub.state)
