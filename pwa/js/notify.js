@@ -29,7 +29,9 @@ export async function paintBadge(session) {
   chip.querySelector('.notify-word').textContent = t('notifications');
   chip.querySelector('[data-testid="notify-count"]').textContent = String(n);
   chip.classList.toggle('has-items', n > 0);
-  chip.setAttribute('aria-label', t('notify_unread', { n }));
+  // The accessible name starts with what is seen ("消息 3"); the sentence is the tooltip.
+  chip.setAttribute('aria-label', `${t('notifications')} ${n}`);
+  chip.title = t('notify_unread', { n });
 }
 
 // Online: send read marks made offline, then fetch the list and keep it.
