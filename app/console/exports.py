@@ -37,7 +37,7 @@ def start_export():
 @staff_required
 def export_progress(job_id):
     try:
-        job = export_jobs._job_of(current_user, job_id)
+        job = export_jobs.job_of(current_user, job_id)
     except ApiError:
         abort(404)
     from app.submissions.export import zone_caption

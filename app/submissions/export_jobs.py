@@ -45,7 +45,7 @@ def _folder() -> str:
     return folder
 
 
-def _job_of(user, job_id: str) -> ExportJob:
+def job_of(user, job_id: str) -> ExportJob:
     """The caller's own job; anyone else's is a 404 (an id tells nothing)."""
     job = db.session.get(ExportJob, job_id) if len(job_id) <= 40 else None
     if job is None or job.user_id != user.id:
@@ -268,14 +268,14 @@ def start_export():
 def export_status(job_id):
     """A background export's state, progress (0..1) and, when done, the file's url."""
     user = require_user()
-    return jsonify(describe(_job_of(user, job_id)))
+    return jsonify(describe(job_of(user, job_id)))
 
 
 @blp.route("/exports/<job_id>/file", methods=["GET"])
 def download_export(job_id):
     """The finished export's file: for its requester only, until it expires."""
     user = require_user()
-    job = _job_of(user, job_id)
+    job = job_of(user, job_id)
     if job.state != "done" or not job.path or (job.expires_at and job.expires_at <= utcnow()):
         raise ApiError(404)
     full = os.path.join(current_app.config["EXPORT_FOLDER"], os.path.basename(job.path))
