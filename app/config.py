@@ -69,6 +69,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Where residents open the app (the QR posters' links), e.g. https://tongxin.example.cn;
         # empty: the address of the request that prints them.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
+        # The working calendar of timers in working time ("2wd", "8wh"): app/core/worktime.py.
+        "WORKING_HOURS": env.get("TONGXIN_WORKING_HOURS", "09:00-18:00").strip(),
+        "HOLIDAYS": env.get("TONGXIN_HOLIDAYS", "").strip(),
+        "MAKEUP_WORKDAYS": env.get("TONGXIN_MAKEUP_WORKDAYS", "").strip(),
     }
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith(("postgres://", "postgresql://")):
@@ -93,6 +97,11 @@ def validate_config(cfg: dict) -> None:
         load_zone(cfg.get("TIMEZONE") or "Asia/Shanghai")
     except ValueError as exc:
         raise ConfigError(f"TONGXIN_TIMEZONE: {exc}") from None
+    from app.core.worktime import build_calendar
+    try:
+        build_calendar(cfg)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if not uri.startswith(("sqlite:", "postgresql")):
         raise ConfigError(f"Unsupported DATABASE_URL scheme: {uri.split(':', 1)[0]}")

@@ -29,7 +29,7 @@ from app.notifications.feeds import HELD_STATES
 from app.notifications.models import ReminderSent
 from app.submissions.models import Submission
 from app.volunteering.models import Post
-from app.workflow.definition import parse_duration
+from app.core.worktime import parse_duration, parse_limit
 
 DAY = timedelta(days=1)
 RELAY_LOOKBACK = timedelta(days=7)   # older notices are not chased any more
@@ -65,14 +65,14 @@ def due_soon(now: datetime) -> int:
         for index, timer in enumerate(workflow.get("timers") or []):
             if timer.get("action") not in ("escalate",):
                 continue
-            after = parse_duration(timer["after"])
+            limit = parse_limit(timer["after"])   # due within (now, now + before]
             subs = db.session.execute(select(Submission).where(
                 Submission.form_version_id == version_id, Submission.state == timer["state"],
-                Submission.state_since <= now - after + before,
-                Submission.state_since > now - after)).scalars().all()
+                Submission.state_since <= limit.cutoff(now + before),
+                Submission.state_since > limit.cutoff(now))).scalars().all()
             for sub in subs:
                 key = f"due:{sub.id}:{index}:{sub.state_since.isoformat()}"
-                due_at = sub.state_since + after
+                due_at = limit.deadline(sub.state_since)
 
                 def fire(sub=sub, due_at=due_at, timer=timer):
                     emit(db.session, "timer.due_soon", submission=sub, timer=timer,

@@ -19,7 +19,7 @@ from app.submissions.models import Submission, SubmissionEvent
 from app.submissions.timers import overdue_clause
 from app.submissions.words import state_label
 from app.core.i18n import pick
-from app.workflow.definition import parse_duration
+from app.core.worktime import Limit, parse_limit
 
 MAX_WEEKS = 60
 
@@ -103,11 +103,11 @@ def _forms(ids) -> dict:
     return out
 
 
-def _timer_after(workflow: dict, state: str) -> timedelta | None:
+def _timer_limit(workflow: dict, state: str) -> Limit | None:
     for timer in workflow.get("timers") or []:
         if timer.get("state") == state:
             try:
-                return parse_duration(timer["after"])
+                return parse_limit(timer["after"])
             except (KeyError, ValueError):
                 return None
     return None
@@ -126,9 +126,10 @@ def overdue(node: GridNode, now: datetime, limit: int = 50) -> list[dict]:
     items = []
     for sub in subs:
         workflow = workflows.get(sub.form_version_id) or {}
-        allowed = _timer_after(workflow, sub.state) or timedelta(0)
-        items.append({"submission": sub, "due": sub.state_since + allowed,
-                      "late_seconds": int((now - sub.state_since - allowed).total_seconds()),
+        limit = _timer_limit(workflow, sub.state)
+        due = limit.deadline(sub.state_since) if limit else sub.state_since
+        items.append({"submission": sub, "due": due,
+                      "late_seconds": int((now - due).total_seconds()),
                       "state": state_label(workflow, sub.state)})
     holders = _holders([i["submission"] for i in items])
     for item in items:

@@ -8,8 +8,12 @@ from app.core.events import emit
 from app.extensions import db
 from app.forms.models import FormVersion
 from app.submissions.models import Submission
-from app.workflow.definition import parse_duration
+from app.core.worktime import parse_limit
 from app.submissions.transitions import apply_transition
+
+
+# A fixed Monday morning from which to compare two timers' lengths.
+SOONEST_FROM = datetime(2026, 1, 5, 1, 0)
 
 
 def due_timers(now: datetime):
@@ -17,7 +21,7 @@ def due_timers(now: datetime):
     versions = db.session.execute(select(FormVersion.id, FormVersion.workflow)).all()
     for version_id, workflow in versions:
         for timer in workflow.get("timers") or []:
-            cutoff = now - parse_duration(timer["after"])
+            cutoff = parse_limit(timer["after"]).cutoff(now)
             ids = db.session.execute(select(Submission.id).where(
                 Submission.form_version_id == version_id, Submission.state == timer["state"],
                 Submission.state_since <= cutoff).order_by(Submission.id)).scalars().all()
@@ -41,7 +45,7 @@ def overdue_clause(now: datetime):
                 continue
             clauses.append(and_(Submission.form_version_id == version_id,
                                 Submission.state == timer["state"],
-                                Submission.state_since <= now - parse_duration(timer["after"])))
+                                Submission.state_since <= parse_limit(timer["after"]).cutoff(now)))
     return or_(*clauses) if clauses else false()
 
 
@@ -90,8 +94,8 @@ def time_left(sub: Submission, now: datetime, memo: dict | None = None) -> dict:
     found = memo[key]
     if found is None or since is None:
         return out
-    action, after, label = found
-    at = since + after
+    action, limit, label = found
+    at = limit.deadline(since)
     left = int((at - now).total_seconds())
     out.update(auto_action=action, auto_action_label=label, auto_at=isoformat(at),
                auto_in_seconds=left, overdue=left <= 0)
@@ -99,13 +103,14 @@ def time_left(sub: Submission, now: datetime, memo: dict | None = None) -> dict:
 
 
 def _state_timer(sub: Submission):
-    """(action, duration, label) of the soonest timer of `sub`'s state, or None."""
+    """(action, limit, label) of the soonest timer of `sub`'s state, or None (the soonest by
+    an elapsed-time yardstick: a state with both a plain and a working-time timer is rare)."""
     from app.submissions.words import action_label
 
     workflow = sub.version.workflow if sub.version is not None else {}
-    timers = [(parse_duration(t["after"]), t) for t in (workflow.get("timers") or [])
+    timers = [(parse_limit(t["after"]), t) for t in (workflow.get("timers") or [])
               if t.get("state") == sub.state]
     if not timers:
         return None
-    after, timer = min(timers, key=lambda pair: pair[0])
-    return timer["action"], after, action_label(workflow, timer["action"], sub.state)
+    limit, timer = min(timers, key=lambda pair: pair[0].deadline(SOONEST_FROM))
+    return timer["action"], limit, action_label(workflow, timer["action"], sub.state)

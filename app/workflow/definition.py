@@ -1,7 +1,5 @@
 """Workflow definitions as data: loading, validation and small queries on them."""
 import json
-import re
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,21 +7,12 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.core.schema_types import LabelSchema
+from app.core.worktime import parse_duration, parse_limit  # noqa: F401  (parse_duration: for callers)
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 TIERS = ("captain", "branch", "committee", "partner", "submitter", "none")
 ROLE_TOKENS = ("captain", "branch", "committee", "partner", "submitter", "holder")
 EFFECTS = ("points", "grant_role", "release_place", "grant_post_role")
-DURATION_RE = re.compile(r"^(\d+)\s*([mhd])$")
-
-
-def parse_duration(text: str) -> timedelta:
-    match = DURATION_RE.match(text.strip())
-    if not match:
-        # An English msgid: flatten_messages translates it (app/core/errors.translate).
-        raise ValueError("Not a valid time limit: give a whole number and a unit, e.g. 48 hours or 3 days.")
-    n, unit = int(match.group(1)), match.group(2)
-    return {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n)}[unit]
 
 
 class StateSchema(Schema):
@@ -177,7 +166,7 @@ def _check_timers(timers: list, transitions: list, errors: dict) -> None:
     names = {(t["name"], s) for t in transitions for s in t["from_"]}
     for i, timer in enumerate(timers):
         try:
-            parse_duration(timer["after"])
+            parse_limit(timer["after"])   # its message is an English msgid (errors.translate)
         except ValueError as exc:
             _bad(errors, f"timers.{i}.after", str(exc))
         if (timer["action"], timer["state"]) not in names:

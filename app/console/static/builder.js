@@ -234,8 +234,8 @@ function move(i, delta) {
 
 // --- Workflow: who may take each action, comments, points, timers (a number and a unit) ---
 const ROLES = ['captain', 'branch', 'committee', 'partner', 'submitter', 'holder'];
-const UNITS = ['m', 'h', 'd'];
-const DURATION = /^(\d+)\s*([mhd])$/;
+const UNITS = ['m', 'h', 'd', 'wh', 'wd'];
+const DURATION = /^(\d+)\s*(wd|wh|m|h|d)$/;
 let diagramRequest = 0;
 
 async function redrawDiagram() {
