@@ -74,6 +74,7 @@ def test_holidays_and_make_up_days_from_the_settings(app, login, people, runner,
         # Saturday and Sunday are not worked, Monday is a holiday: due Tuesday 18:00 Beijing.
         assert "applied 0" in _tick(runner, "2026-03-10T09:59:00Z")
         assert "applied 1" in _tick(runner, "2026-03-10T10:00:00Z")
+        assert _state(login, sub["id"]) == "at_branch"
         late = _submit(login, clock, datetime(2026, 3, 13, 10, 0))  # Friday 18:00 again
         assert _state(login, late["id"]) == "at_captain"
         # The make-up Saturday counts: due Saturday 18:00 Beijing = 10:00Z.
