@@ -36,6 +36,13 @@ def _check_csrf():
             abort(400, _("The form has expired; please go back, reload and try again."))
 
 
+@bp.before_request
+def _typed_before():
+    """What was typed into a refused form, for the page the refusal came back to."""
+    from .actions import load_typed
+    load_typed()
+
+
 @bp.after_request
 def _noindex(response):
     """The console is for staff: never indexed, never kept in a shared cache."""
@@ -48,7 +55,9 @@ def _noindex(response):
 @bp.context_processor
 def _inject():
     from flask_babel import get_locale
-    return {"csrf_token": csrf_token, "lang": str(get_locale() or "zh")}
+    from .actions import typed, typed_list, was_typed
+    return {"csrf_token": csrf_token, "lang": str(get_locale() or "zh"), "typed": typed,
+            "typed_list": typed_list, "was_typed": was_typed}
 
 
 def staff_required(view):
