@@ -139,3 +139,30 @@ def test_change_my_password_refusals_are_in_words(console, current, new, again, 
     assert r.status_code in (403, 422) and words in html, html
     assert new not in html                                            # no password echoed back
     assert client.get("/admin/").status_code == 200                   # still signed in
+
+
+# -- 3. console sign-in ----------------------------------------------------------------------
+
+def test_wrong_password_keeps_the_username(client, people):
+    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    r = client.post("/admin/login", data={"username": "committee", "password": "nope-nope",
+                                          "csrf_token": token})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 401 and 'name="username" value="committee"' in html
+    assert "nope-nope" not in html
+
+
+def test_a_captain_signing_in_is_told_the_console_is_for_staff(client, people):
+    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    r = client.post("/admin/login", data={"username": "captain", "password": PASSWORD,
+                                          "csrf_token": token})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/admin/staff-only")
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "管理后台供社区工作人员使用" in html and 'href="/app/"' in html
+    assert 'href="/admin/submissions"' not in html        # no console menu that leads nowhere
+    assert "退出" in html                                   # and a way out
+
+
+def test_staff_are_not_kept_on_the_staff_only_page(console):
+    client, _ = console("branch")
+    assert client.get("/admin/staff-only").headers["Location"].endswith("/admin/")
