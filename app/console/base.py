@@ -15,6 +15,7 @@ from app.extensions import db
 from app.grid.models import GridNode
 
 from .filters import register as register_filters
+from .typed import load_typed, typed, typed_list, was_typed
 
 bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -39,7 +40,6 @@ def _check_csrf():
 @bp.before_request
 def _typed_before():
     """What was typed into a refused form, for the page the refusal came back to."""
-    from .actions import load_typed
     load_typed()
 
 
@@ -55,7 +55,6 @@ def _noindex(response):
 @bp.context_processor
 def _inject():
     from flask_babel import get_locale
-    from .actions import typed, typed_list, was_typed
     return {"csrf_token": csrf_token, "lang": str(get_locale() or "zh"), "typed": typed,
             "typed_list": typed_list, "was_typed": was_typed}
 

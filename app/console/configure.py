@@ -17,7 +17,7 @@ from app.forms.models import Form, FormVersion
 from app.submissions.models import Submission
 from app.audit.services import record
 
-from .actions import back_with_typed
+from .typed import back_with_typed
 from .base import _admin_or_committee, bp, staff_required
 
 from . import svg
