@@ -1,5 +1,7 @@
 """Console defects found walking the demo (helper branch consolefix): what was typed survives a
 refusal, one's own password, sign-in, letters counted as letters, the audit log in words."""
+import html as htmllib
+import io
 import re
 
 import pytest
@@ -166,3 +168,49 @@ def test_a_captain_signing_in_is_told_the_console_is_for_staff(client, people):
 def test_staff_are_not_kept_on_the_staff_only_page(console):
     client, _ = console("branch")
     assert client.get("/admin/staff-only").headers["Location"].endswith("/admin/")
+
+
+# -- 6. the audit log in words: imports and exports ------------------------------------------
+
+def _import(client, token, kind, csv_text, filename):
+    r = client.post("/admin/import", data={"csrf_token": token, "kind": kind,
+                                           "file": (io.BytesIO(csv_text.encode()), filename)},
+                    content_type="multipart/form-data")
+    payload = re.search(r'<textarea name="payload" hidden>(.*?)</textarea>', r.get_data(as_text=True), re.S).group(1)
+    r = client.post("/admin/import", data={"csrf_token": token, "kind": kind, "confirm": "1",
+                                           "payload": payload, "filename": filename})
+    assert r.status_code == 200
+
+
+def _audit_rows(html):
+    body = html.split('<table class="audit">')[1].split("</table>")[0]
+    return [htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row))).strip()
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)[1:]]
+
+
+def test_imports_are_in_the_audit_log_with_file_and_counts(console, in_app):
+    client, token = console("committee")
+    _import(client, token, "grid", "code,name,level,parent_code\nE7,新小区,estate,C1\nB7,新小区1栋,building,E7\n",
+            "新网格.csv")
+    _import(client, token, "users", "username,display_name,phone,password,role,grid_code,org\n"
+            "newcap,新楼长,13800001111,,captain,B1,\n", "楼长名单.csv")
+    rows = _audit_rows(client.get("/admin/audit").get_data(as_text=True))
+    assert any("导入了网格" in r and "文件 新网格.csv" in r and "新建网格 2 个" in r for r in rows), rows
+    assert any("导入了人员" in r and "文件 楼长名单.csv" in r and "新建账号 1 个" in r for r in rows), rows
+    assert not any("其他变更" in r for r in rows)
+    from app.accounts.models import User
+    from app.extensions import db
+    new_id = in_app(lambda: db.session.execute(db.select(User.id).where(User.username == "newcap")).scalar_one())
+    person = _audit_rows(client.get(f"/admin/people/{new_id}").get_data(as_text=True))
+    assert any("通过导入添加了此人" in r and "楼长名单.csv" in r for r in person), person
+
+
+def test_an_export_is_in_the_audit_log_with_its_form_filters_and_rows(console, login):
+    from tests.conftest import submit_need
+    submit_need(login("captain"), description="燃气管道老化")
+    client, token = console("committee")
+    assert client.get("/api/v1/submissions/export?form=need&format=csv&grid_code=E1").status_code == 200
+    rows = _audit_rows(client.get("/admin/audit").get_data(as_text=True))
+    export = next(r for r in rows if "导出了事项" in r)
+    assert "表单「" in export and "所属网格：时代城小区" in export and "共 1 行" in export, export
+    assert "CSV" in export
