@@ -214,3 +214,12 @@ def test_an_export_is_in_the_audit_log_with_its_form_filters_and_rows(console, l
     export = next(r for r in rows if "导出了事项" in r)
     assert "表单「" in export and "所属网格：时代城小区" in export and "共 1 行" in export, export
     assert "CSV" in export
+
+
+# -- 8. the console's icon -------------------------------------------------------------------
+
+def test_console_pages_name_the_apps_icon(client):
+    html = client.get("/admin/login").get_data(as_text=True)
+    href = re.search(r'<link rel="icon" href="([^"]+)"', html).group(1)
+    r = client.get(href)
+    assert r.status_code == 200 and r.mimetype == "image/png"
