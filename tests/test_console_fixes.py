@@ -223,3 +223,26 @@ def test_console_pages_name_the_apps_icon(client):
     href = re.search(r'<link rel="icon" href="([^"]+)"', html).group(1)
     r = client.get(href)
     assert r.status_code == 200 and r.mimetype == "image/png"
+
+
+# -- 5. no English on a Chinese screen -------------------------------------------------------
+
+def test_a_field_without_its_chinese_label_is_named_by_position_and_name(console):
+    import json
+
+    client, token = console("committee")
+    page = client.get("/admin/forms/suggestion").get_data(as_text=True)
+    draft = json.loads(htmllib.unescape(re.search(r'id="definition"[^>]*>(.*?)</textarea>', page, re.S).group(1)))
+    draft["fields"][1]["label"]["zh"] = ""
+    english, name = draft["fields"][1]["label"]["en"], draft["fields"][1]["name"]
+    r = client.post("/admin/forms/suggestion", data={"csrf_token": token, "definition": json.dumps(draft)},
+                    headers={"Accept-Language": "zh-CN"})
+    errors = re.search(r'data-testid="publish-errors".*?</div>', r.get_data(as_text=True), re.S).group(0)
+    assert r.status_code == 422 and english not in errors, errors
+    assert f"第 2 个字段（{name}，还没有中文名称）" in htmllib.unescape(errors)
+
+
+def test_the_grid_node_name_box_says_name_not_field_name(console):
+    client, _ = console("committee")
+    html = client.get("/admin/grid").get_data(as_text=True)
+    assert "<label>名称 <input name=\"name\"" in html and "字段名" not in html

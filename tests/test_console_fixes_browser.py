@@ -77,3 +77,18 @@ def test_screens_changed_in_words(browser, live_server, people):  # noqa: F811
     page.goto(f"{live_server}/admin/")
     shot(page, "console-fix-dashboard")
     context.close()
+
+
+def test_the_builder_preview_shows_no_english_label_in_chinese(browser, live_server, people):  # noqa: F811
+    context = _desk(browser)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/admin/forms/suggestion")
+    second = page.locator(".field-row .label-input").nth(1)
+    second.fill("")
+    second.dispatch_event("change")
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("还没有中文名称")
+    assert "What would you like to tell us" not in preview.inner_text()
+    shot(page, "console-fix-preview-no-english")
+    context.close()
