@@ -153,8 +153,8 @@ def _register_blueprints(app: Flask, api) -> None:
     from app.sync.routes import blp as sync_blp
     from app.uploads.routes import blp as uploads_blp
     from app.volunteering.routes import blp as posts_blp
-    from app.console import (community, configure, deliveries, exports, imports,  # noqa: F401
-                             people, printing, routes, work)  # (console pages)
+    from app.console import (account, community, configure, deliveries, exports,  # noqa: F401
+                             imports, people, printing, routes, work)  # (console pages)
     from app.console.base import bp as console_bp
     from app.web.meta import blp as meta_blp
     from app.web.posters import blp as posters_blp

@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.accounts.models import ROLES, Org, RoleAssignment, User
+from app.audit.services import record
 from app.accounts.services import (PHONE_RE, ROLE_LEVELS, USERNAME_RE, create_user,
                                    get_or_create_org, grant_role, normalize_phone,
                                    password_problem)
@@ -67,6 +68,17 @@ def apply_plan(plan: Plan) -> tuple[dict, list]:
     if plan.kind == "grid":
         return apply_grid(plan), []
     return apply_users(plan)
+
+
+def audit_import(actor, plan: Plan, counts: dict, filename: str) -> None:
+    """An applied import in the audit log: one entry for the file (its name and counts), and
+    one on each person it added, so that person's own history starts with it."""
+    record(actor, f"import_{plan.kind}", f"file:{filename}"[:120], filename=filename[:200], **counts)
+    if plan.kind != "users":
+        return
+    added = sorted({r.code for r in plan.rows if r.status == "new"})
+    for user in db.session.execute(select(User).where(User.username.in_(added or ["-"]))).scalars():
+        record(actor, "import_person", f"user:{user.id}", filename=filename[:200])
 
 
 def import_text(kind: str, text: str) -> tuple[dict, list]:

@@ -6,7 +6,6 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 
 from app.accounts import importer
-from app.audit.services import record
 from app.core.errors import ApiError
 from app.core.i18n import select_locale
 from app.core.security import require_user
@@ -57,7 +56,7 @@ def import_file(kind):
     body = {"kind": kind, "dry_run": dry_run, "counts": plan.counts(), "rows": rows, "generated": []}
     if not dry_run:
         counts, generated = importer.apply_plan(plan)
-        record(user, f"import_{kind}", f"file:{upload.filename or ''}"[:120], **counts)
+        importer.audit_import(user, plan, counts, upload.filename or "")
         db.session.commit()
         body["generated"] = [{"display_name": n, "username": u, "password": p} for n, u, p in generated]
     return jsonify(body)

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from app.accounts import people, services, throttle
-from app.accounts.sessions import end_all_sessions, end_session, start_session
+from app.accounts.sessions import change_own_password, end_session, start_session
 from app.accounts.models import ApiToken
 from app.accounts.schemas import (LoginSchema, PasswordSchema, PersonCreateSchema,
                                   PersonUpdateSchema, RoleGrantSchema, SignupSchema)
@@ -92,15 +92,8 @@ def signup(args):
 def change_password(args):
     """Change my password; every other token and session of mine is revoked."""
     user = own_account()
-    if not user.check_password(args["current_password"]):
-        raise ApiError(403, _("The current password is wrong."), "wrong_password")
-    problem = services.password_problem(args["new_password"], user.username)
-    if problem:
-        raise ApiError(422, fields={"new_password": [problem]})
-    user.set_password(args["new_password"])
-    end_all_sessions(user.id)   # every other session and token of mine: a thief's copy too
+    change_own_password(user, args["current_password"], args["new_password"])
     token = services.issue_token(user)
-    start_session(user)
     return jsonify({"token": token, "csrf_token": csrf_token(), "user": user.to_dict()})
 
 

@@ -87,3 +87,22 @@ def prune_sessions() -> int:
     cutoff = utcnow() - timedelta(days=1)
     return db.session.execute(delete(UserSession).where(or_(
         UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff))).rowcount or 0
+
+
+def change_own_password(user: User, current_password: str, new_password: str) -> None:
+    """A person changes their own password (API and console): the current one must match and
+    the new one pass the policy; every other session and token of theirs ends and this browser
+    gets a fresh session. Raises ApiError 403 (wrong current password) or 422 (new refused)."""
+    from flask_babel import gettext as _
+
+    from app.accounts.services import password_problem
+    from app.core.errors import ApiError
+
+    if not user.check_password(current_password):
+        raise ApiError(403, _("The current password is wrong."), "wrong_password")
+    problem = password_problem(new_password, user.username)
+    if problem:
+        raise ApiError(422, fields={"new_password": [problem]})
+    user.set_password(new_password)
+    end_all_sessions(user.id)   # every other session and token of mine: a thief's copy too
+    start_session(user)

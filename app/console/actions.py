@@ -4,7 +4,7 @@ action (the service's ApiError, or the schema's 422) becomes a message on the pa
 decorator, `refusals_flashed`. Console views never commit and never parse by hand."""
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, request, url_for
 from marshmallow import ValidationError, fields
 from werkzeug.datastructures import MultiDict
 
@@ -12,6 +12,7 @@ from app.core.errors import ApiError, flatten_messages
 from app.extensions import db
 
 from .base import flash_api_error
+from .typed import back_with_typed
 
 
 def load_form(schema, form: MultiDict | None = None, **extra):
@@ -60,9 +61,9 @@ def refusals_flashed(fallback: str, **fallback_args):
                     abort(404)
                 flash_api_error(exc)
                 target = request.form.get("next", "")
+                values = {k: (v(kwargs) if callable(v) else v) for k, v in fallback_args.items()}
                 if not target.startswith("/admin/") or target.startswith("//"):
-                    values = {k: (v(kwargs) if callable(v) else v) for k, v in fallback_args.items()}
                     target = url_for(fallback, **values)
-                return redirect(target)
+                return back_with_typed(target, fallback, values)
         return wrapper
     return decorate

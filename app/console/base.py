@@ -15,6 +15,7 @@ from app.extensions import db
 from app.grid.models import GridNode
 
 from .filters import register as register_filters
+from .typed import load_typed, typed, typed_list, was_typed
 
 bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -36,6 +37,12 @@ def _check_csrf():
             abort(400, _("The form has expired; please go back, reload and try again."))
 
 
+@bp.before_request
+def _typed_before():
+    """What was typed into a refused form, for the page the refusal came back to."""
+    load_typed()
+
+
 @bp.after_request
 def _noindex(response):
     """The console is for staff: never indexed, never kept in a shared cache."""
@@ -48,7 +55,8 @@ def _noindex(response):
 @bp.context_processor
 def _inject():
     from flask_babel import get_locale
-    return {"csrf_token": csrf_token, "lang": str(get_locale() or "zh")}
+    return {"csrf_token": csrf_token, "lang": str(get_locale() or "zh"), "typed": typed,
+            "typed_list": typed_list, "was_typed": was_typed}
 
 
 def staff_required(view):

@@ -17,6 +17,7 @@ from app.forms.models import Form, FormVersion
 from app.submissions.models import Submission
 from app.audit.services import record
 
+from .typed import back_with_typed
 from .base import _admin_or_committee, bp, staff_required
 
 from . import svg
@@ -244,4 +245,5 @@ def grid_node():
     except ImportError_ as exc:
         db.session.rollback()
         flash(exc.reason, "error")
+        return back_with_typed(url_for("console.grid"), "console.grid", {})
     return redirect(url_for("console.grid"))

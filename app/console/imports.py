@@ -15,7 +15,6 @@ from app.accounts import importer
 from app.core.i18n import select_locale
 from app.extensions import db
 from app.grid.scope import scope_for
-from app.audit.services import record
 
 from .base import _admin_or_committee, bp, staff_required
 
@@ -118,7 +117,7 @@ def import_csv():
         return _page(kind=kind, preview=rows, counts=counts, filename=filename,
                      payload=base64.b64encode(data).decode("ascii"))
     counts, generated = importer.apply_plan(plan)
-    record(current_user, f"import_{kind}", f"file:{filename}"[:120], **counts)
+    importer.audit_import(current_user, plan, counts, filename)
     summary = "，".join(f"{_words(COUNT_WORDS[k], lang)} {v}" for k, v in counts.items()
                        if k in COUNT_WORDS) if lang != "en" else ", ".join(
         f"{_words(COUNT_WORDS[k], lang)} {v}" for k, v in counts.items() if k in COUNT_WORDS)

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.grid.models import GridNode
 from app.grid.scope import scope_for
 
+from . import audit_words
 from .actions import load_form, refusals_flashed
 from .base import bp, picker_nodes, staff_required
 
@@ -184,7 +185,10 @@ AUDIT_WORDS = {
     "reset_password": _l("Reset the password"), "deactivate": _l("Deactivated the account"),
     "reactivate": _l("Reactivated the account"), "end_sessions": _l("Signed the person out everywhere"),
     "unlock_sign_in": _l("Unlocked sign-in"), "export": _l("Exported submissions"),
-    "read_sensitive": _l("Read personal details"),
+    "read_sensitive": _l("Read personal details"), "import_grid": _l("Imported the grid"),
+    "import_users": _l("Imported people"), "import_person": _l("Added the person by an import"),
+    "download_export": _l("Downloaded an export"), "close_form": _l("Closed a form"),
+    "reopen_form": _l("Reopened a form"),
 }
 
 
@@ -197,6 +201,7 @@ def audit_rows(entries) -> list[dict]:
     users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids - {None}))).scalars()}
     codes = {(e.detail or {}).get("grid_code") for e in entries} - {None}
     names = dict(db.session.execute(select(GridNode.code, GridNode.name).where(GridNode.code.in_(codes))).all())
+    described = audit_words.describe(entries)
     rows = []
     for e in entries:
         detail = e.detail or {}
@@ -209,9 +214,12 @@ def audit_rows(entries) -> list[dict]:
         if detail.get("org"):
             about.append(detail["org"])
         actor = users.get(e.actor_id)
+        whom, more = described.get(e.id, ("", ""))
+        about.append(more)
         rows.append({"at": e.at, "actor": actor.display_name if actor else _("The system"),
                      "what": str(AUDIT_WORDS.get(e.action, _("Another change"))),
-                     "whom": target.display_name if target else "", "about": " · ".join(a for a in about if a)})
+                     "whom": target.display_name if target else whom,
+                     "about": " · ".join(a for a in about if a)})
     return rows
 
 

@@ -18,7 +18,7 @@ from app.grid.services import ancestors, node_by_code
 from app.stats.services import compute
 
 from . import charts, svg
-from .base import _my_nodes, bp, staff_required
+from .base import CONSOLE_ROLES, _my_nodes, bp, staff_required
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,17 +30,31 @@ def login():
         try:
             throttle.check(username)
         except ApiError as exc:
-            return render_template("console/login.html", error=exc.message), 429
+            return render_template("console/login.html", error=exc.message, username=username), 429
         user = accounts.authenticate(username, request.form.get("password", ""))
         if user is None:
             throttle.record_failure(username)
-            return render_template("console/login.html", error=_("Wrong username or password.")), 401
+            return render_template("console/login.html", error=_("Wrong username or password."),
+                                   username=username), 401
         throttle.record_success(username)
         start_session(user)
         session.pop("csrf_token", None)
+        if not user.has_role(*CONSOLE_ROLES):
+            return redirect(url_for("console.staff_only"))
         target = request.args.get("next", "")
         return redirect(target if target.startswith("/admin/") else url_for("console.dashboard"))
     return render_template("console/login.html")
+
+
+@bp.get("/staff-only")
+def staff_only():
+    """Signed in, but not staff (a captain, a volunteer, a partner): say so in words and offer
+    the phone app, rather than a blank sign-in screen."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("console.login"))
+    if current_user.has_role(*CONSOLE_ROLES):
+        return redirect(url_for("console.dashboard"))
+    return render_template("console/staff_only.html")
 
 
 @bp.post("/logout")

@@ -1,6 +1,6 @@
 """The demo data set: a slice of Xinan Street (西南街道), Sanshui, from the seed report."""
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -9,6 +9,7 @@ from app.accounts.models import User
 from app.accounts.importer import import_text
 from app.accounts.services import user_by_username
 from app.core.clock import utcnow
+from app.core.timezone import local_today, to_utc
 from app.extensions import db
 from app.grid.models import GridNode
 from app.grid.services import node_by_code
@@ -30,21 +31,22 @@ def database_is_empty() -> bool:
 def load_demo() -> dict:
     grid, _ = import_text("grid", (HERE / "grid.csv").read_text(encoding="utf-8"))
     users, _ = import_text("users", (HERE / "users.csv").read_text(encoding="utf-8"))
-    now = utcnow().replace(minute=0, second=0, microsecond=0)
-    posts = [
-        ("时代城1栋党员楼长", "captain", "XN-BJ-SDC-B01", 1, "担任时代城1栋党员楼长，收集居民意见建议。"),
-        ("周末小区环境清洁", "service", "XN-BJ-SDC", 10, "周六上午清理小区公共区域。"),
-        ("中医义诊志愿服务", "service", "XN-BJ", 20, "协助社区开展中医义诊，引导居民排队。"),
+    posts = [  # each at a time its title and description speak of, none overlapping another
+        ("时代城1栋党员楼长", "captain", "XN-BJ-SDC-B01", 1, "担任时代城1栋党员楼长，收集居民意见建议；周一晚上到小区党支部报到。",
+         "member", _next_local(MONDAY, 19, 30), timedelta(hours=1, minutes=30)),
+        ("周末小区环境清洁", "service", "XN-BJ-SDC", 10, "周六上午清理小区公共区域。",
+         None, _next_local(SATURDAY, 8, 30), timedelta(hours=3)),
+        ("中医义诊志愿服务", "service", "XN-BJ", 20, "协助社区开展中医义诊，引导居民排队。",
+         None, _next_local(SUNDAY, 9, 0), timedelta(hours=2, minutes=30)),
     ]
     created_posts = 0
-    for title, kind, code, capacity, description in posts:
+    for title, kind, code, capacity, description, required_role, starts_at, length in posts:
         if db.session.execute(select(Post).where(Post.title == title)).scalar_one_or_none():
             continue
         node = node_by_code(code)
         db.session.add(Post(title=title, kind=kind, grid_node_id=node.id, node_path=node.path,
-                            capacity=capacity, description=description,
-                            starts_at=now + timedelta(days=7), ends_at=now + timedelta(days=97),
-                            created_at=utcnow()))
+                            capacity=capacity, description=description, required_role=required_role,
+                            starts_at=starts_at, ends_at=starts_at + length, created_at=utcnow()))
         created_posts += 1
     resources = [("管道燃气安全检查", "utilities", "三水燃气公司", "XN-BJ"),
                  ("宽带上门维修", "network", "电信三水分公司", "XN-BJ"),
@@ -62,6 +64,16 @@ def load_demo() -> dict:
     letters = _demo_letters()
     return {"grid nodes": grid["created"], "users": users["users_created"],
             "posts": created_posts, "resources": created_resources, "letters": letters}
+
+
+MONDAY, SATURDAY, SUNDAY = 0, 5, 6
+
+
+def _next_local(weekday: int, hour: int, minute: int):
+    """The coming `weekday` (tomorrow at the earliest) at a wall time of the community, as UTC."""
+    today = local_today(utcnow())
+    day = today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+    return to_utc(datetime.combine(day, time(hour, minute)))
 
 
 def _demo_letters() -> int:

@@ -261,7 +261,6 @@ def describe_errors(payload, errors: dict) -> list[str]:
     """Validation errors of a definition as sentences that point at what a person sees: a field
     by its position (from 1) and label, a timer by its number, a state or action by its label —
     never `fields.7.name`. The messages themselves are already in the caller's language."""
-    from app.core.i18n import pick
     payload = payload if isinstance(payload, dict) else {}
     fields = payload.get("fields") if isinstance(payload.get("fields"), list) else []
     workflow = payload.get("workflow") if isinstance(payload.get("workflow"), dict) else {}
@@ -273,8 +272,9 @@ def describe_errors(payload, errors: dict) -> list[str]:
         if parts[0] == "fields" and len(parts) > 1 and parts[1].isdigit():
             i = int(parts[1])
             f = fields[i] if i < len(fields) and isinstance(fields[i], dict) else {}
-            label = pick(f.get("label")) if isinstance(f.get("label"), dict) else (f.get("name") or "")
-            where = _("Field %(n)d “%(label)s”", n=i + 1, label=label)
+            label = _own_words(f.get("label"))
+            where = (_("Field %(n)d “%(label)s”", n=i + 1, label=label) if label else
+                     _("Field %(n)d (%(name)s, no Chinese label)", n=i + 1, name=f.get("name") or "—"))
             if len(parts) > 2 and parts[2] in _OPTION_WORDS:
                 where += " · " + _OPTION_WORDS[parts[2]]()
         elif parts[0] == "fields":
@@ -285,11 +285,10 @@ def describe_errors(payload, errors: dict) -> list[str]:
             i = int(parts[2])
             ts = workflow.get("transitions") or []
             t = ts[i] if i < len(ts) and isinstance(ts[i], dict) else {}
-            where = _("Action %(n)d “%(label)s”", n=i + 1,
-                      label=pick(t.get("label")) if isinstance(t.get("label"), dict) else "")
+            where = _("Action %(n)d “%(label)s”", n=i + 1, label=_own_words(t.get("label")))
         elif parts[0] == "workflow" and len(parts) > 2 and parts[1] == "states":
             spec = (workflow.get("states") or {}).get(parts[2])
-            label = pick(spec.get("label")) if isinstance(spec, dict) and isinstance(spec.get("label"), dict) else ""
+            label = _own_words(spec.get("label")) if isinstance(spec, dict) else ""
             where = _("State “%(label)s”", label=label) if label else _("A state")
         elif parts[0] == "workflow":
             where = _("Workflow")
@@ -299,6 +298,19 @@ def describe_errors(payload, errors: dict) -> list[str]:
             where = _("Form link name")
         out.append(f"{where}：{text}" if where else text)
     return out
+
+
+def _own_words(label) -> str:
+    """A label as a Chinese screen says it: its Chinese text only (a Chinese label cleared must
+    not show the English one in its place); an English screen takes the Chinese text when a
+    label has no English (forms may be built in Chinese alone)."""
+    from app.core.i18n import select_locale
+    if isinstance(label, str):
+        return label
+    if not isinstance(label, dict):
+        return ""
+    own = (label.get("zh") or "").strip()
+    return own if select_locale() == "zh" else ((label.get("en") or "").strip() or own)
 
 
 _OPTION_WORDS = {

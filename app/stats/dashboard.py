@@ -57,18 +57,36 @@ def _counts_by_week(column, weeks, *where) -> list[int]:
     return [int(found.get(i, 0)) for i in range(len(weeks))]
 
 
+# Forms whose submissions are not letters to the community: a volunteer's claim of a post, a
+# party member's registration. Every other form (the mailbox, needs, forms built in the
+# console) brings letters.
+NOT_LETTERS = ("volunteer-signup", "member-registration")
+
+
+def _is_letter():
+    return Submission.form_id.not_in(select(Form.id).where(Form.slug.in_(NOT_LETTERS)))
+
+
+def _is_claim():
+    return Submission.form_id.in_(select(Form.id).where(Form.slug == "volunteer-signup"))
+
+
 def weekly(node: GridNode, start: datetime, end: datetime) -> list[dict]:
-    """Per local week: letters received, resolved, and escalated by a timer. One grouped
-    scan each, over the weeks shown (at most MAX_WEEKS, the first ones of a longer period)."""
+    """Per local week: letters received, resolved, and escalated by a timer (claims and
+    registrations are not letters: their workflows have no timers), and volunteers' claims
+    apart. One grouped scan each, over the weeks shown (at most MAX_WEEKS, the first ones of a
+    longer period)."""
     weeks = weeks_of(start, end)
     if not weeks:
         return []
-    received = _counts_by_week(Submission.created_at, weeks, under(Submission.node_path, node.path))
-    resolved = _counts_by_week(Submission.resolved_at, weeks, under(Submission.node_path, node.path))
+    mine = under(Submission.node_path, node.path)
+    received = _counts_by_week(Submission.created_at, weeks, mine, _is_letter())
+    resolved = _counts_by_week(Submission.resolved_at, weeks, mine, _is_letter())
     escalated = _counts_by_week(SubmissionEvent.at, weeks, under(SubmissionEvent.node_path, node.path),
                                 SubmissionEvent.action == "escalate", SubmissionEvent.system.is_(True))
-    return [{"week": monday, "received": a, "resolved": b, "escalated": c}
-            for (monday, _, _), a, b, c in zip(weeks, received, resolved, escalated)]
+    claims = _counts_by_week(Submission.created_at, weeks, mine, _is_claim())
+    return [{"week": monday, "received": a, "resolved": b, "escalated": c, "claims": d}
+            for (monday, _, _), a, b, c, d in zip(weeks, received, resolved, escalated, claims)]
 
 
 def by_category(node: GridNode, start: datetime, end: datetime) -> list[dict]:

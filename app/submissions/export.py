@@ -179,7 +179,7 @@ def export():
     contacts = wants_contacts(request.args.get("contacts", ""))
     filename = f"{slug}.{fmt}"
     record(user, "export", f"form:{slug}", format=fmt, filters=dict(request.args),
-           contacts=contacts)
+           contacts=contacts, rows=count)
     db.session.commit()  # the audit entry stands even if the download is interrupted
     root = request.url_root
     if fmt == "csv":

@@ -100,7 +100,7 @@ def create_job(user, body: dict) -> ExportJob:
                     progress=0.0, rows=0, created_at=utcnow())
     db.session.add(job)
     record(user, "export", f"form:{job.form}", format=fmt, filters=filters,
-           contacts=contacts, background=True)
+           contacts=contacts, background=True, job=job.id)
     return job
 
 

@@ -321,6 +321,7 @@ def _places(sub: Submission) -> dict:
 
 def _take_place(sub: Submission, post, caller) -> None:
     """A volunteer's claim: a place while one is left, else the waitlist."""
+    features.posts.check_may_claim(post, caller)
     features.posts.check_overlap(post, caller)
     sub.post_id = post.id
     sub.claim_key = features.posts.claim_key(post.id, caller.id)

@@ -25,6 +25,8 @@ class Post(db.Model):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     open: Mapped[bool] = mapped_column(default=True)
+    # Only holders of this role may claim (a party-member captain post: "member"); None: anyone.
+    required_role: Mapped[str | None] = mapped_column(String(32))
     # When the post last became full, and when a place opened again after that: the
     # branch's inbox shows both.
     full_since: Mapped[datetime | None]

@@ -28,6 +28,9 @@ class PostCreateSchema(Schema):
     kind = fields.String(load_default="service",
                          validate=validate.OneOf(("service", "captain", "activity")))
     place = fields.String(load_default="", validate=validate.Length(max=200))
+    required_role = fields.String(allow_none=True, validate=validate.OneOf(("member",)),
+                                  metadata={"description": "Only holders of this role may claim "
+                                                           "(`member`: party members)."})
     partner = fields.String(validate=validate.Length(max=200))
     public_signup = StrictBoolean(load_default=False)
     resident_capacity = fields.Integer(strict=True, allow_none=True,

@@ -65,6 +65,14 @@ def check_overlap(post: Post, user) -> None:
                               title=clash.title), "claim_overlap", post=clash.id)
 
 
+def check_may_claim(post: Post, user) -> None:
+    """A post for one role only (a party-member captain post) refuses everyone else, in words."""
+    if post.required_role and not user.has_role(post.required_role):
+        from app.submissions.words import role_label
+        raise ApiError(403, _("Only %(role)s may claim this post.", role=role_label(post.required_role)),
+                       "post_role_required", required_role=post.required_role)
+
+
 def take_place(post: Post) -> bool:
     """Try to take one place; True if taken (see the module docstring)."""
     result = db.session.execute(
@@ -194,6 +202,7 @@ def create_post(user, args: dict) -> Post:
     org = get_or_create_org(args["partner"].strip()) if (args.get("partner") or "").strip() else None
     post = Post(title=args["title"].strip(), description=args["description"], grid_node_id=node.id,
                 node_path=node.path, kind=args["kind"], capacity=args["capacity"],
+                required_role=args.get("required_role"),
                 starts_at=args["starts_at"], ends_at=args["ends_at"], created_by_id=user.id,
                 created_at=utcnow(), place=args["place"], partner_org_id=org.id if org else None,
                 public_signup=args["public_signup"] and args["kind"] == "activity",
@@ -221,7 +230,7 @@ def serialize(post: Post, waitlisted: int = 0) -> dict:
             "open": post.open and post.ends_at > utcnow(), "place": post.place,
             "public_signup": post.public_signup, "resident_capacity": post.resident_capacity,
             "residents_signed": post.residents_signed, "residents_served": post.residents_served,
-            "held_at": isoformat(post.held_at)}
+            "held_at": isoformat(post.held_at), "required_role": post.required_role}
 
 
 def posts_by_id(ids) -> dict:

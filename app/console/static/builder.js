@@ -12,13 +12,15 @@ const TEXT = {
     points: '积分', timer: '计时', inState: (s) => `在“${s}”停留`, auto: (a) => `未处理则自动“${a}”`,
     route: '按网格分派', untitled: '（未命名表单）', needLabel: '请先填写字段名称。',
     needState: '请填写状态的中文名称。', needAction: '请填写操作的中文名称，并选择从哪里到哪里。',
-    addTimer: '添加计时', more: '更多', yes: '是', no: '否', drag: '拖动以调整顺序', who: '谁可以操作', noFields: '还没有字段：在上方填写名称并点“添加字段”。' },
+    addTimer: '添加计时', more: '更多', yes: '是', no: '否', drag: '拖动以调整顺序', who: '谁可以操作', noFields: '还没有字段：在上方填写名称并点“添加字段”。',
+    noLabel: (n, name) => `（第 ${n} 个字段 ${name}：还没有中文名称）` },
   en: { up: 'Up', down: 'Down', remove: 'Remove', required: 'Required', min: 'Min', max: 'At most', maxlen: 'Longest',
     when: 'Shown when', equals: 'is', choices: 'Choices', name: 'Machine name', label: 'Name', comment: 'Comment required',
     points: 'Points', timer: 'Timer', inState: (s) => `after staying in “${s}”`, auto: (a) => `“${a}” automatically`,
     route: 'routed by the grid', untitled: '(untitled form)', needLabel: 'Give the field a name first.',
     needState: 'Give the state a Chinese name.', needAction: 'Give the action a Chinese name and choose from and to.',
-    addTimer: 'Add a timer', more: 'More', yes: 'Yes', no: 'No', drag: 'Drag to reorder', who: 'Who may do it', noFields: 'No fields yet: type a name above and press “Add field”.' },
+    addTimer: 'Add a timer', more: 'More', yes: 'Yes', no: 'No', drag: 'Drag to reorder', who: 'Who may do it', noFields: 'No fields yet: type a name above and press “Add field”.',
+    noLabel: (n, name) => `(field ${n}, ${name}: no Chinese name yet)` },
 }[LANG];
 const pickLabel = (label, fallback) => (label && (label[LANG] || label.zh)) || fallback || '';
 
@@ -85,10 +87,18 @@ function redraw() {
   try {
     const parsed = readDef();
     previewTitle.textContent = pickLabel(parsed.title) || TEXT.untitled;
-    preview.append(renderForm(parsed));
+    preview.append(renderForm(ownWords(parsed)));
   } catch (err) {
     preview.textContent = String(err.message);
   }
+}
+
+// A field whose Chinese label is missing says so in the preview, rather than showing its
+// English label in its place (publishing refuses it; phones show Chinese first).
+function ownWords(parsed) {
+  const fields = (parsed.fields || []).map((f, i) => (f && f.label && typeof f.label === 'object' && !String(f.label.zh || '').trim()
+    ? { ...f, label: { zh: TEXT.noLabel(i + 1, f.name || ''), en: TEXT.noLabel(i + 1, f.name || '') } } : f));
+  return { ...parsed, fields };
 }
 
 function writeDef(parsed) {
