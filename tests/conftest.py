@@ -41,7 +41,7 @@ from app import create_app
 from app.core.database import QueuedConnection
 from app.extensions import db, limiter
 
-pytest_plugins = ["tests.servers"]   # live servers, gunicorn (imported by pytest, rewritten)
+pytest_plugins = ["tests.servers", "tests.browser"]   # live servers, gunicorn; Chromium
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 START = datetime(2026, 3, 2, 9, 0, 0)
