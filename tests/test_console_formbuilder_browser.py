@@ -33,6 +33,7 @@ def _add(page, label, kind, choices=None, required=False):
     expect(page.locator("#field-list li.field-row")).to_have_count(count + 1)
 
 
+@pytest.mark.slow
 def test_a_new_form_from_chinese_labels_reaches_the_captain(browser, phone, live_server, people):
     context = desk(browser)
     page = context.new_page()

@@ -27,6 +27,7 @@ def shot(page, name):
     screenshot(page, f"lists-{name}")
 
 
+@pytest.mark.slow
 def test_half_filled_need_survives_leaving_reload_and_restart_then_is_sent(pw, live_server, people, tmp_path):
     base = live_server
     profile = str(tmp_path / "profile")
@@ -227,6 +228,7 @@ def check_screen(page, name, problems):
         problems.setdefault(name, []).append({"id": "h1", "help": f"{h1} <h1> on the screen"})
 
 
+@pytest.mark.slow
 def test_axe_finds_no_serious_violation_on_any_screen(pw, browser, live_server, people):
     base = live_server
     # The app's CSP allows no injected script; the test lifts it to inject axe-core.

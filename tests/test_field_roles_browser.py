@@ -106,6 +106,7 @@ def test_second_claim_is_refused_on_screen_and_nothing_stays_in_the_outbox(phone
     assert len([c for c in _claims(base, "volunteer") if c["post"]["id"] == other["id"]]) == 1
 
 
+@pytest.mark.slow
 def test_captain_reply_from_the_phone_reaches_the_tracking_page_internal_never(pw, browser, phone, live_server, people):
     base = live_server
     letter = requests.post(f"{base}/api/v1/submissions", json=suggestion("B1", content="三楼楼道灯坏了")).json()

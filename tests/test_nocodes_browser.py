@@ -303,6 +303,7 @@ def _items_to_open(login, usernames) -> dict[str, list[int]]:
     return opens
 
 
+@pytest.mark.slow
 def test_pwa_screens_show_words_in_community_time(pw, browser, live_server, grid, make_user,
                                                   login, runner, clock):
     ids = seed(login, make_user, runner, clock)
@@ -343,6 +344,7 @@ def test_pwa_screens_show_words_in_community_time(pw, browser, live_server, grid
     assert not problems, "codes on PWA screens:\n" + "\n".join(f"{k}: {v}" for k, v in problems.items())
 
 
+@pytest.mark.slow
 def test_pwa_letter_reads_as_words_with_its_photo(pw, browser, live_server, grid, make_user,
                                                   login, runner, clock):
     ids = seed(login, make_user, runner, clock)
@@ -404,6 +406,7 @@ def test_pwa_letter_reads_as_words_with_its_photo(pw, browser, live_server, grid
     context.close()
 
 
+@pytest.mark.slow
 def test_console_pages_show_words(browser, live_server, grid, make_user, login, runner, clock):
     seed(login, make_user, runner, clock)
     known = identifiers()

@@ -209,6 +209,7 @@ def test_posts_list_has_counts_and_filters(login, people):
 
 @pytest.mark.committed
 @pytest.mark.parametrize("instances", [1, 2])
+@pytest.mark.slow
 def test_rush_200_volunteers_70_places(request, login, make_user, people, in_app, instances):
     """The report's 70 captain posts: exactly 70 claimed, 130 waitlisted, in commit order —
     through one gunicorn instance, and through two sharing the database (two app servers)."""
