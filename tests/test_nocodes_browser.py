@@ -2,7 +2,8 @@
 
 Six people on a small grid with submissions in every state (a timer escalation, a dispatch,
 claims, a duplicate and a photo) open every PWA screen and every console page reachable from
-the navigation; visible text must hold no internal identifier. The identifiers are generated
+the navigation — an item's page once for each (form, state) — and visible text must hold no
+internal identifier. The identifiers are generated
 from the built-in form and workflow definitions, so a new state or field is covered by itself.
 The phone is set to New York: it must still show the community's (Beijing) time.
 """
@@ -221,8 +222,9 @@ _SETTLED = """() => new Promise((resolve, reject) => {
 
 
 def _settle(page):
+    """A PWA screen: until it is settled (_SETTLED). Console pages are whole when loaded."""
     if urlparse(page.url).path.startswith("/app/"):
-        page.evaluate(_SETTLED)   # console pages are whole when loaded
+        page.evaluate(_SETTLED)
 
 
 def _phone(pw, browser):
@@ -245,8 +247,8 @@ def _load(page, base, path):
 
 
 def _tap(page, base, path):
-    """A PWA screen opened as a tap on one of its links opens it: by the app's router, without
-    loading the page again (it was loaded to sign in; the shell is read with every screen)."""
+    """Open a PWA screen as a tap on a link does: by the app's router, without loading the page
+    again (it was loaded to sign in; the shell around the screen is read with every screen)."""
     page.evaluate("""(path) => {
         for (const el of document.querySelector('main').children) el.dataset.crawlLeft = '1';
         history.pushState({}, '', path);
