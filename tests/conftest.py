@@ -41,7 +41,7 @@ from app import create_app
 from app.core.database import QueuedConnection
 from app.extensions import db, limiter
 
-pytest_plugins = ["tests.servers"]   # live servers, gunicorn (imported by pytest, rewritten)
+pytest_plugins = ["tests.servers", "tests.browser"]   # live servers, gunicorn; Chromium
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 START = datetime(2026, 3, 2, 9, 0, 0)
@@ -279,10 +279,12 @@ def needs_committed_data(item) -> bool:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Rolled-back tests first, committed ones after (each in its own order): every
-    committed test empties the database, and the rolled-back test after one empties it
-    again."""
-    items.sort(key=needs_committed_data)
+    """Tests marked `slow` first; then rolled-back tests, committed ones after (each in its
+    own order): every committed test empties the database, and the rolled-back test after
+    one empties it again. With `--dist worksteal` each worker starts on a run of the list and
+    an idle one takes the end of another's: the long tests run while the others still have
+    work, instead of one of them starting last and the other worker waiting for it."""
+    items.sort(key=lambda item: (not item.get_closest_marker("slow"), needs_committed_data(item)))
 
 
 @pytest.fixture(autouse=True)

@@ -158,3 +158,51 @@ def gunicorn_pair(app, request):
     """Two gunicorn instances (as on two app servers) sharing this test database."""
     _committed_only(request)
     yield from _gunicorns(app, 2)
+
+
+def wait_for(condition, seconds: float, every: float = 0.02) -> None:
+    """Until `condition()` is true; fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(every)   # waiting on a condition, bounded
+
+
+def outbox_worker_killed_mid_batch(app, received, total: int, kill_after: int = 150,
+                                   **env) -> None:
+    """The outbox worker (`flask worker`, a process of its own on this test's database) killed
+    with SIGKILL once `received()` reaches `kill_after` of the `total` pending deliveries, then
+    started again until every delivery is delivered. `env`: more of the worker's settings."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.notifications.models import Delivery
+
+    environment = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+                       OUTBOUND_ALLOW_PRIVATE="true", OUTBOX_LEASE_SECONDS="1",
+                       SECRET_KEY=TEST_SECRET_KEY, **env)
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
+
+    def start():
+        return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+    def all_delivered():
+        with app.app_context():
+            states = db.session.execute(select(Delivery.state)).scalars().all()
+            db.session.remove()
+        return set(states) == {"delivered"}
+
+    first = start()
+    try:
+        wait_for(lambda: received() >= kill_after, 180)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    assert received() < total   # killed mid-batch, not after the end
+    second = start()
+    try:
+        wait_for(all_delivered, 240, every=0.1)
+    finally:
+        second.terminate()
+        second.wait(timeout=30)

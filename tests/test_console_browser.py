@@ -1,32 +1,17 @@
 """The staff console in Chromium: the form builder and the CSV import (issue 8)."""
+import pytest
 import requests
 
-from tests.conftest import PASSWORD, suggestion
-from tests.test_pwa_browser import pytestmark, shot, token_for  # noqa: F401  (same skips)
-from tests.test_pwa_browser import browser, pw  # noqa: F401  (fixtures)
+from tests.browser import console_sign_in, desk, expect, shot, token_for
+from tests.conftest import suggestion
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover
-    expect = None
+pytestmark = pytest.mark.browser
 
 
-def _desk(browser):  # noqa: F811
-    return browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-
-
-def _sign_in(page, base, username="committee"):
-    page.goto(f"{base}/admin/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.get_by_test_id("stat-total")).to_be_visible()
-
-
-def test_form_builder_adds_a_required_field(browser, live_server, people):  # noqa: F811
-    context = _desk(browser)
+def test_form_builder_adds_a_required_field(browser, live_server, people):
+    context = desk(browser)
     page = context.new_page()
-    _sign_in(page, live_server)
+    console_sign_in(page, live_server)
     shot(page, "console-dashboard")
     page.goto(f"{live_server}/admin/forms/suggestion")
     page.click("#adder details summary")   # the machine name and English label are optional now
@@ -50,13 +35,13 @@ def test_form_builder_adds_a_required_field(browser, live_server, people):  # no
     context.close()
 
 
-def test_csv_upload_preview_then_confirm(browser, live_server, people, tmp_path):  # noqa: F811
+def test_csv_upload_preview_then_confirm(browser, live_server, people, tmp_path):
     path = tmp_path / "users.csv"
     path.write_text("username,display_name,phone,password,role,grid_code,org\n"
                     "newcap,新楼长,13900000001,new-captain-pass,captain,B2,\n", encoding="utf-8-sig")
-    context = _desk(browser)
+    context = desk(browser)
     page = context.new_page()
-    _sign_in(page, live_server)
+    console_sign_in(page, live_server)
     page.goto(f"{live_server}/admin/import")
     page.check("input[name=kind][value=users]")
     page.set_input_files("input[name=file]", str(path))
@@ -74,10 +59,10 @@ def test_csv_upload_preview_then_confirm(browser, live_server, people, tmp_path)
     context.close()
 
 
-def test_field_list_and_workflow_editor_without_json(browser, live_server, people):  # noqa: F811
-    context = _desk(browser)
+def test_field_list_and_workflow_editor_without_json(browser, live_server, people):
+    context = desk(browser)
     page = context.new_page()
-    _sign_in(page, live_server)
+    console_sign_in(page, live_server)
     page.goto(f"{live_server}/admin/forms/need")
     rows = page.locator("#field-list li")
     expect(rows.first).to_have_attribute("data-name", "category")

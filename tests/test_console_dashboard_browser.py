@@ -2,20 +2,17 @@
 that node, the overdue list names who holds each item."""
 from datetime import datetime
 
-from tests.test_console_browser import _desk
+import pytest
+
+from tests.browser import desk, expect, shot
 from tests.test_console_crawl import community  # noqa: F401  (fixture)
-from tests.test_pwa_browser import pytestmark, shot  # noqa: F401  (same skips)
-from tests.test_pwa_browser import browser, pw  # noqa: F401  (fixtures)
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover
-    expect = None
+pytestmark = pytest.mark.browser
 
 
-def test_dashboard_drill_down(browser, live_server, community, clock):  # noqa: F811
+def test_dashboard_drill_down(browser, live_server, community, clock):  # noqa: F811  (community)
     clock.now = datetime(2026, 3, 20, 2, 0)
-    context = _desk(browser)
+    context = desk(browser)
     page = context.new_page()
     try:
         page.goto(f"{live_server}/admin/")

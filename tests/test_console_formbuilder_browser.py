@@ -2,31 +2,16 @@
 new form from Chinese labels alone, previews it on a phone-sized frame, publishes it; a
 captain's phone shows it after sync; the API validates submissions by it. The workflow editor
 changes a timer to `3 天` and the API's definition says 72 hours."""
+import pytest
 import requests
 
 from app.workflow.definition import parse_duration
-from tests.conftest import PASSWORD, new_uuid
-from tests.test_pwa_browser import pytestmark, shot, sign_in, token_for  # noqa: F401  (same skips)
-from tests.test_pwa_browser import browser, phone, pw  # noqa: F401  (fixtures)
+from tests.browser import artifact, console_sign_in, desk, expect, shot, sign_in, token_for
+from tests.conftest import new_uuid
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover
-    expect = None
+pytestmark = pytest.mark.browser
 
 SLUG = "lin-li-hu-zhu-deng-ji"
-
-
-def _desk(browser):  # noqa: F811
-    return browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-
-
-def _sign_in(page, base, username="committee"):
-    page.goto(f"{base}/admin/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.get_by_test_id("stat-total")).to_be_visible()
 
 
 def _ready(page):
@@ -48,10 +33,11 @@ def _add(page, label, kind, choices=None, required=False):
     expect(page.locator("#field-list li.field-row")).to_have_count(count + 1)
 
 
-def test_a_new_form_from_chinese_labels_reaches_the_captain(browser, phone, live_server, people):  # noqa: F811
-    context = _desk(browser)
+@pytest.mark.slow
+def test_a_new_form_from_chinese_labels_reaches_the_captain(browser, phone, live_server, people):
+    context = desk(browser)
     page = context.new_page()
-    _sign_in(page, live_server)
+    console_sign_in(page, live_server)
     page.goto(f"{live_server}/admin/forms")
     page.click("#new-form")
     _ready(page)
@@ -88,7 +74,7 @@ def test_a_new_form_from_chinese_labels_reaches_the_captain(browser, phone, live
     preview.locator("select[name=xu_yao_de_bang_zhu]").select_option(label="陪诊")
     expect(preview.locator("input[name=xi_wang_ri_qi]")).to_be_visible()
     shot(page, "console-formbuilder-new")
-    page.get_by_test_id("phone-frame").screenshot(path=_artifact("console-formbuilder-phone-preview"))
+    page.get_by_test_id("phone-frame").screenshot(path=artifact("console-formbuilder-phone-preview"))
     page.click("#publish")
     expect(page.locator(".flash")).to_contain_text("已发布第 1 版")
     assert page.url.endswith(f"/admin/forms/{SLUG}")
@@ -126,10 +112,10 @@ def test_a_new_form_from_chinese_labels_reaches_the_captain(browser, phone, live
     context.close()
 
 
-def test_a_bad_field_is_shown_by_its_label(browser, live_server, people):  # noqa: F811
-    context = _desk(browser)
+def test_a_bad_field_is_shown_by_its_label(browser, live_server, people):
+    context = desk(browser)
     page = context.new_page()
-    _sign_in(page, live_server)
+    console_sign_in(page, live_server)
     page.goto(f"{live_server}/admin/forms/new")
     _ready(page)
     page.fill("#title-zh", "登记表")
@@ -148,10 +134,10 @@ def test_a_bad_field_is_shown_by_its_label(browser, live_server, people):  # noq
     context.close()
 
 
-def test_the_workflow_editor_sets_a_timer_of_three_days(browser, live_server, people):  # noqa: F811
-    context = _desk(browser)
+def test_the_workflow_editor_sets_a_timer_of_three_days(browser, live_server, people):
+    context = desk(browser)
     page = context.new_page()
-    _sign_in(page, live_server)
+    console_sign_in(page, live_server)
     page.goto(f"{live_server}/admin/forms/need")
     _ready(page)
     timer = page.locator("#transition-editor tr[data-timer='0']")
@@ -189,11 +175,3 @@ def test_the_workflow_editor_sets_a_timer_of_three_days(browser, live_server, pe
     state = form["workflow"]["states"]["with_the_property_manager"]
     assert state["label"] == {"zh": "物业处理中", "en": "With the property manager"}
     context.close()
-
-
-def _artifact(name):
-    import os
-
-    from tests.test_pwa_browser import ARTIFACTS
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    return os.path.join(ARTIFACTS, f"{name}.png")

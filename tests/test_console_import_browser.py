@@ -4,18 +4,14 @@ community's estates and captains from Excel — preview, confirm, the passwords'
 import io
 
 import pypdfium2
+import pytest
 import requests
 import zxingcpp
 from openpyxl import Workbook
 
-from tests.test_console_browser import _desk, _sign_in
-from tests.test_pwa_browser import pytestmark, shot  # noqa: F401  (same skips)
-from tests.test_pwa_browser import browser, pw  # noqa: F401  (fixtures)
+from tests.browser import console_sign_in, desk, expect, shot
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover
-    expect = None
+pytestmark = pytest.mark.browser
 
 
 def _xlsx(path, rows):
@@ -26,10 +22,10 @@ def _xlsx(path, rows):
     return str(path)
 
 
-def test_excel_import_preview_confirm_and_posters(browser, live_server, people, tmp_path):  # noqa: F811
-    context = _desk(browser)
+def test_excel_import_preview_confirm_and_posters(browser, live_server, people, tmp_path):
+    context = desk(browser)
     page = context.new_page()
-    _sign_in(page, live_server)
+    console_sign_in(page, live_server)
     page.goto(f"{live_server}/admin/import")
     with page.expect_download() as download:
         page.click("a[href$='/admin/import/template/grid.xlsx']")

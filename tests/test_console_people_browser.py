@@ -1,42 +1,27 @@
 """People in the console, in Chromium (issue 24): a committee member unlocks a captain locked
 out by wrong passwords, and adds a person, choosing the building with the grid picker."""
+import pytest
 import requests
 
+from tests.browser import console_sign_in, desk, expect, shot
 from tests.conftest import PASSWORD
-from tests.test_pwa_browser import pytestmark, shot  # noqa: F401  (same skips)
-from tests.test_pwa_browser import browser, pw  # noqa: F401  (fixtures)
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover
-    expect = None
-
-
-def _desk(browser):  # noqa: F811
-    return browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-
-
-def _sign_in(page, base, username="committee"):
-    page.goto(f"{base}/admin/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.get_by_test_id("stat-total")).to_be_visible()
+pytestmark = pytest.mark.browser
 
 
 def _sign_in_api(base, username, password=PASSWORD):
     return requests.post(f"{base}/api/v1/auth/login", json={"username": username, "password": password})
 
 
-def test_committee_unlocks_a_locked_captain(browser, live_server, people, app):  # noqa: F811
+def test_committee_unlocks_a_locked_captain(browser, live_server, people, app):
     app.config["LOGIN_FAIL_LIMIT_USER"] = "3/15 minutes"
     try:
         for i in range(4):
             _sign_in_api(live_server, "captain", f"wrong-{i}")
         assert _sign_in_api(live_server, "captain").status_code == 429
-        context = _desk(browser)
+        context = desk(browser)
         page = context.new_page()
-        _sign_in(page, live_server)
+        console_sign_in(page, live_server, start="/admin/login")
         page.click("nav >> text=人员")
         row = page.locator("tr.person[data-username=captain]")
         expect(row).to_contain_text("已锁定")
@@ -60,10 +45,10 @@ def test_committee_unlocks_a_locked_captain(browser, live_server, people, app): 
         app.config["LOGIN_FAIL_LIMIT_USER"] = "10/15 minutes"
 
 
-def test_committee_adds_a_person_with_the_grid_picker(browser, live_server, people):  # noqa: F811
-    context = _desk(browser)
+def test_committee_adds_a_person_with_the_grid_picker(browser, live_server, people):
+    context = desk(browser)
     page = context.new_page()
-    _sign_in(page, live_server)
+    console_sign_in(page, live_server, start="/admin/login")
     page.goto(f"{live_server}/admin/people")
     page.get_by_role("link", name="添加人员").click()
     page.fill("input[name=display_name]", "刘小梅")
@@ -91,7 +76,7 @@ def test_committee_adds_a_person_with_the_grid_picker(browser, live_server, peop
     context.close()
 
 
-def test_the_grid_picker_works_without_javascript(browser, live_server, people):  # noqa: F811
+def test_the_grid_picker_works_without_javascript(browser, live_server, people):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
                                   java_script_enabled=False)
     page = context.new_page()
@@ -114,10 +99,10 @@ def test_the_grid_picker_works_without_javascript(browser, live_server, people):
     context.close()
 
 
-def test_pickers_on_notices_and_filters_in_the_url(browser, live_server, people):  # noqa: F811
+def test_pickers_on_notices_and_filters_in_the_url(browser, live_server, people):
     """A notice goes to an estate chosen by name; a link with 状态=已解决 reproduces the view."""
     from tests.conftest import suggestion
-    from tests.test_pwa_browser import token_for
+    from tests.browser import token_for
 
     token = token_for(live_server, "captain")
     headers = {"Authorization": f"Bearer {token}"}
@@ -126,9 +111,9 @@ def test_pickers_on_notices_and_filters_in_the_url(browser, live_server, people)
     requests.post(f"{live_server}/api/v1/submissions/{done['id']}/transitions",
                   json={"action": "resolve", "comment": "已修好"}, headers=headers)
     requests.post(f"{live_server}/api/v1/submissions", json=suggestion("B1", content="电梯异响"), headers=headers)
-    context = _desk(browser)
+    context = desk(browser)
     page = context.new_page()
-    _sign_in(page, live_server)
+    console_sign_in(page, live_server, start="/admin/login")
     page.goto(f"{live_server}/admin/notices")
     page.locator(".picker-toggle").click()
     page.locator(".picker-search").fill("时代城小区")

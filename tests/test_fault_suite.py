@@ -31,7 +31,8 @@ from tests.conftest import WORKER
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = "fault-suite-9"
 
-pytestmark = [pytest.mark.faults, pytest.mark.committed]   # its own databases; no rollback
+pytestmark = [pytest.mark.faults, pytest.mark.committed,   # its own databases; no rollback
+              pytest.mark.slow]
 
 ROOT_ONLY = "fault suite: needs root (pg_createcluster, mount -t tmpfs)"
 
@@ -153,7 +154,8 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         environment = dict(os.environ, DATABASE_URL=url, SECRET_KEY="test-secret-key-0123456789",
                            LOGIN_FAIL_LIMIT_CLIENT="1000/minute", DB_CONNECT_TIMEOUT="2",
-                           DB_STATEMENT_TIMEOUT_MS="3000", **env)
+                           DB_STATEMENT_TIMEOUT_MS="3000")
+        environment.update(env)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4",
              "--timeout", "60", "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
@@ -289,12 +291,14 @@ def test_database_restarted_mid_burst(cluster):
 
 
 def test_database_frozen_answers_503_then_recovers(cluster):
-    with gunicorn(cluster.url) as server:
+    # The client-side deadline (app/core/watchdog.py) is short here, so that a frozen database
+    # answers 503 in seconds (by default: the statement timeout plus five seconds, 8 s here).
+    with gunicorn(cluster.url, DB_STATEMENT_TIMEOUT_MS="1000", DB_CLIENT_TIMEOUT_MS="1500") as server:
         # Every worker holds a pooled connection first, so a request meets a server that
         # accepted it and then says nothing (the client-side deadline, app/core/watchdog.py),
         # not only a connect that times out.
         Burst(server).run(8, threads=8)
-        burst = Burst(server, resend_for=20)
+        burst = Burst(server, resend_for=4)   # each body sent again while the freeze lasts
         with cluster.frozen():
             started = time.monotonic()
             burst.run(8, threads=8)
@@ -318,7 +322,7 @@ def test_full_disk_answers_503_then_recovers(small_disk):
                     fh.flush()
         except OSError:
             pass   # the disk is full
-        burst = Burst(server, resend_for=3)
+        burst = Burst(server, resend_for=0.5)   # a full disk answers at once: a few tries each
         burst.run(20, threads=4)
         assert not burst.bad, burst.bad[:5]
         assert 503 in {status for status, _u, _k in burst.answers}

@@ -58,6 +58,7 @@ def test_dropped_database_connections_recover(app, login, people, in_app):
     assert api.post("/api/v1/submissions", json=suggestion()).status_code == 201
 
 
+@pytest.mark.slow
 def test_gunicorn_shutdown_loses_no_accepted_submission(app, people, in_app):
     import socket
 

@@ -13,84 +13,21 @@ import subprocess
 import pytest
 import requests
 
-from tests.conftest import PASSWORD, suggestion
+from tests.browser import (ARGS, CHROMIUM, ROOT, expect, outbox_count, phone_options,
+                           server_items, sign_in, token_for)
+from tests.browser import shot as screenshot
+from tests.conftest import suggestion
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ARTIFACTS = os.path.join(ROOT, "test-artifacts")
 AXE = os.path.join(ROOT, "tests", "vendor", "axe.min.js")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - reported as a skip below
-    sync_playwright = None
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(sync_playwright is None, reason="browser tests: playwright is not installed"),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"browser tests: no Chromium at {CHROMIUM} (apt-get install chromium)"),
-]
-
-
-@pytest.fixture(scope="module")
-def pw():
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(pw):
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def phone(pw, browser):
-    context = browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN")
-    yield context
-    context.close()
-
-
-def phone_options(pw, **extra):
-    options = dict(executable_path=CHROMIUM, args=ARGS, locale="zh-CN", **pw.devices["Pixel 7"])
-    options.pop("default_browser_type", None)
-    options.update(extra)
-    return options
+pytestmark = pytest.mark.browser
 
 
 def shot(page, name):
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    page.screenshot(path=os.path.join(ARTIFACTS, f"lists-{name}.png"), full_page=True)
+    screenshot(page, f"lists-{name}")
 
 
-def sign_in(page, base, username="captain"):
-    page.goto(f"{base}/app/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    expect(page.get_by_test_id("inbox-count")).to_be_visible()
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
-
-
-def token_for(base, username):
-    return requests.post(f"{base}/api/v1/auth/login",
-                         json={"username": username, "password": PASSWORD}).json()["token"]
-
-
-def server_items(base, token, form="suggestion"):
-    r = requests.get(f"{base}/api/v1/submissions?form={form}&limit=200",
-                     headers={"Authorization": f"Bearer {token}"})
-    return r.json()["items"]
-
-
-def outbox_count(page):
-    return page.get_by_test_id("outbox-count")
-
-
+@pytest.mark.slow
 def test_half_filled_need_survives_leaving_reload_and_restart_then_is_sent(pw, live_server, people, tmp_path):
     base = live_server
     profile = str(tmp_path / "profile")
@@ -291,6 +228,7 @@ def check_screen(page, name, problems):
         problems.setdefault(name, []).append({"id": "h1", "help": f"{h1} <h1> on the screen"})
 
 
+@pytest.mark.slow
 def test_axe_finds_no_serious_violation_on_any_screen(pw, browser, live_server, people):
     base = live_server
     # The app's CSP allows no injected script; the test lifts it to inject axe-core.

@@ -4,34 +4,10 @@ time left in the inbox. Debian's Chromium via Playwright, as tests/test_pwa_brow
 import pytest
 import requests
 
+from tests.browser import expect, outbox_count, shot, sign_in, token_for
 from tests.conftest import PASSWORD, new_uuid, suggestion
-from tests.test_pwa_browser import ARGS, CHROMIUM, outbox_count, shot, sign_in, token_for
-from tests.test_pwa_browser import pytestmark  # noqa: F401  (browser marks and skips)
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - the module is skipped (pytestmark)
-    expect = sync_playwright = None
-
-
-@pytest.fixture(scope="module")
-def pw():
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(pw):
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def phone(pw, browser):
-    context = browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN")
-    yield context
-    context.close()
+pytestmark = pytest.mark.browser
 
 
 FUTURE = {"starts_at": "2030-05-01T01:00:00Z", "ends_at": "2030-05-01T05:00:00Z"}
@@ -130,6 +106,7 @@ def test_second_claim_is_refused_on_screen_and_nothing_stays_in_the_outbox(phone
     assert len([c for c in _claims(base, "volunteer") if c["post"]["id"] == other["id"]]) == 1
 
 
+@pytest.mark.slow
 def test_captain_reply_from_the_phone_reaches_the_tracking_page_internal_never(pw, browser, phone, live_server, people):
     base = live_server
     letter = requests.post(f"{base}/api/v1/submissions", json=suggestion("B1", content="三楼楼道灯坏了")).json()

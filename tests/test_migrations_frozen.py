@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
@@ -97,6 +98,7 @@ def _builtin_forms_at(conn) -> list[dict]:
             for slug, kind, public, scope, definition, workflow in rows]
 
 
+@pytest.mark.slow
 def test_downgrade_to_base_and_upgrade_again_match_the_models(app, tmp_path):
     """Head, down to nothing, head again: the schema equals the models', and the built-in
     forms a database gets equal the ones the test fixtures load (app/forms/builtin.py)."""

@@ -2,7 +2,8 @@
 
 Six people on a small grid with submissions in every state (a timer escalation, a dispatch,
 claims, a duplicate and a photo) open every PWA screen and every console page reachable from
-the navigation; visible text must hold no internal identifier. The identifiers are generated
+the navigation — an item's page once for each (form, state) — and visible text must hold no
+internal identifier. The identifiers are generated
 from the built-in form and workflow definitions, so a new state or field is covered by itself.
 The phone is set to New York: it must still show the community's (Beijing) time.
 """
@@ -11,14 +12,12 @@ import re
 from collections import deque
 from urllib.parse import urljoin, urlparse
 
-from tests.conftest import PASSWORD, new_uuid
-from tests.test_pwa_browser import pytestmark, shot  # noqa: F401  (same skips)
-from tests.test_pwa_browser import browser, pw  # noqa: F401  (fixtures)
+import pytest
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover - skipped by pytestmark
-    expect = None
+from tests.browser import desk, expect, shot
+from tests.conftest import PASSWORD, new_uuid
+
+pytestmark = pytest.mark.browser
 
 # Usernames are not identifiers of the definitions; display names are what screens show.
 PEOPLE = {
@@ -198,16 +197,37 @@ def seed(login, make_user, runner, clock) -> dict:
 
 
 # --- crawling -------------------------------------------------------------------------------
+# Every kind of screen is opened by every role; an item's page (the same screen for every item)
+# once for each (form, state), by a role that can act on it where one can, so that its actions
+# are read too — and by every role at least once.
+
+# A PWA screen is read once the app has booted, the screen is drawn (after a tap: not the one
+# left), nothing says 加载中, and the page has been still for 150 ms — thumbnails and late text
+# landed. One round trip to the browser instead of one per condition.
+_SETTLED = """() => new Promise((resolve, reject) => {
+    const main = document.querySelector('main');
+    const drawn = () => document.body.dataset.ready === '1' && main.children.length > 0
+        && !main.querySelector(':scope > [data-crawl-left]') && !main.innerText.includes('加载中');
+    let timer = null;
+    const check = () => {
+        if (!drawn()) { timer = setTimeout(check, 50); return; }
+        observer.disconnect(); clearTimeout(deadline); resolve();
+    };
+    const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(check, 150); });
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    const deadline = setTimeout(() => { observer.disconnect(); clearTimeout(timer);
+        reject(new Error(`not settled: ${location.pathname}`)); }, 15000);
+    timer = setTimeout(check, 150);
+})"""
+
 
 def _settle(page):
-    if not urlparse(page.url).path.startswith("/app/"):
-        return  # console pages are whole when loaded
-    page.wait_for_function("() => document.body.dataset.ready === '1'", timeout=15000)
-    page.wait_for_function("() => !document.querySelector('main').innerText.includes('加载中')", timeout=15000)
-    page.wait_for_timeout(150)  # let thumbnails and late text land (Playwright-side wait)
+    """A PWA screen: until it is settled (_SETTLED). Console pages are whole when loaded."""
+    if urlparse(page.url).path.startswith("/app/"):
+        page.evaluate(_SETTLED)
 
 
-def _phone(pw, browser):  # noqa: F811
+def _phone(pw, browser):
     # A phone set to New York: the screens must still read Beijing time.
     return browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN", timezone_id="America/New_York")
 
@@ -220,48 +240,87 @@ def _pwa_sign_in(page, base, username):
     expect(page.get_by_test_id("inbox-count")).to_be_visible()
 
 
-def _crawl(page, base, start, prefix, extra=(), limit=60, skip=(), shoot=None):
-    """Visit every same-origin link under `prefix` reachable from `start` (and `extra`)."""
+def _load(page, base, path):
+    """A page load; False for what is not a page (a file, a download)."""
+    response = page.goto(urljoin(base, path))
+    return response is None or response.headers.get("content-type", "").split(";")[0] == "text/html"
+
+
+def _tap(page, base, path):
+    """Open a PWA screen as a tap on a link does: by the app's router, without loading the page
+    again (it was loaded to sign in; the shell around the screen is read with every screen)."""
+    page.evaluate("""(path) => {
+        for (const el of document.querySelector('main').children) el.dataset.crawlLeft = '1';
+        history.pushState({}, '', path);
+        dispatchEvent(new PopStateEvent('popstate'));
+    }""", path)
+    return True
+
+
+def _crawl(page, base, start, prefix, extra=(), limit=60, skip=(), follow=lambda path: True,
+           open_page=_load):
+    """Visit every same-origin link under `prefix` reachable from `start` (and `extra`) that
+    `follow` accepts, each opened by `open_page`."""
     seen, pages = set(), []
     queue = deque([start, *extra])
     while queue and len(pages) < limit:
         url = queue.popleft()
         path = urlparse(url).path + (f"?{urlparse(url).query}" if urlparse(url).query else "")
-        if path in seen or any(s in path for s in skip):
+        if path in seen or any(s in path for s in skip) or not follow(path):
             continue
         seen.add(path)
-        response = page.goto(urljoin(base, path))
-        if response is not None and response.headers.get("content-type", "").split(";")[0] != "text/html":
+        if not open_page(page, base, path):
             continue
         _settle(page)
-        pages.append((path, page.inner_text("body")))
-        if shoot and path.count("/") <= 2:  # the top-level screens, for people to look at
-            shot(page, f"{shoot}-{path.strip('/').replace('/', '-') or 'home'}")
-        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
+        text, hrefs = page.evaluate("""() => [document.body.innerText,
+            [...document.querySelectorAll('a[href]')].map((e) => e.getAttribute('href'))]""")
+        pages.append((path, text))
+        for href in hrefs:
             target = urlparse(urljoin(base + path, href))
             if target.netloc == urlparse(base).netloc and target.path.startswith(prefix):
                 queue.append(target.path + (f"?{target.query}" if target.query else ""))
     return pages
 
 
-def _visible_submissions(api):
-    return [s["id"] for s in api.get("/api/v1/submissions?limit=200").get_json()["items"]]
+def _items_to_open(login, usernames) -> dict[str, list[int]]:
+    """{username: submission ids}: one submission of every (form, state) any of them sees,
+    given to the first who can act on it (else the first who sees it); and to each of them
+    at least one of what they see."""
+    sees, acts = {}, {}
+    for username in usernames:
+        api = login(username)
+        sees[username] = api.get("/api/v1/submissions?limit=200").get_json()["items"]
+        acts[username] = {s["id"] for s in api.get("/api/v1/inbox?limit=200").get_json()["items"]}
+    chosen = {}
+    for can_act in (True, False):
+        for username in usernames:
+            for item in sees[username]:
+                if (item["id"] in acts[username]) == can_act:
+                    chosen.setdefault((item["form"], item["state"]), (username, item["id"]))
+    opens = {username: [i for who, i in chosen.values() if who == username] for username in usernames}
+    for username in usernames:
+        if not opens[username] and sees[username]:
+            first = min(sees[username], key=lambda s: s["id"] not in acts[username])
+            opens[username].append(first["id"])
+    return opens
 
 
-def test_pwa_screens_show_words_in_community_time(pw, browser, live_server, grid, make_user,  # noqa: F811
+@pytest.mark.slow
+def test_pwa_screens_show_words_in_community_time(pw, browser, live_server, grid, make_user,
                                                   login, runner, clock):
     ids = seed(login, make_user, runner, clock)
     known = identifiers()
     pattern = _pattern(known)
     problems, visited = {}, {}
+    opens = _items_to_open(login, ROLES_TO_CRAWL)
     for username in ROLES_TO_CRAWL:
         context = _phone(pw, browser)
         page = context.new_page()
         _pwa_sign_in(page, live_server, username)
-        items = [f"/app/item/{i}" for i in _visible_submissions(login(username))]
-        pages = _crawl(page, live_server, "/app/", "/app/", extra=items,
+        items = [f"/app/item/{i}" for i in opens[username]]
+        pages = _crawl(page, live_server, "/app/", "/app/", extra=items, open_page=_tap,
                        skip=("/app/sw.js", "/app/manifest", "/app/js/", "/app/css/"),
-                       shoot=f"nocodes-{username}")
+                       follow=lambda path, items=items: not path.startswith("/app/item/") or path in items)
         visited[username] = [path for path, _text in pages]
         assert set(items) <= set(visited[username]), (username, visited[username])
         for path, text in pages:
@@ -287,7 +346,8 @@ def test_pwa_screens_show_words_in_community_time(pw, browser, live_server, grid
     assert not problems, "codes on PWA screens:\n" + "\n".join(f"{k}: {v}" for k, v in problems.items())
 
 
-def test_pwa_letter_reads_as_words_with_its_photo(pw, browser, live_server, grid, make_user,  # noqa: F811
+@pytest.mark.slow
+def test_pwa_letter_reads_as_words_with_its_photo(pw, browser, live_server, grid, make_user,
                                                   login, runner, clock):
     ids = seed(login, make_user, runner, clock)
     context = _phone(pw, browser)
@@ -348,22 +408,35 @@ def test_pwa_letter_reads_as_words_with_its_photo(pw, browser, live_server, grid
     context.close()
 
 
-def test_console_pages_show_words(browser, live_server, grid, make_user, login, runner, clock):  # noqa: F811
+@pytest.mark.slow
+def test_console_pages_show_words(browser, live_server, grid, make_user, login, runner, clock):
     seed(login, make_user, runner, clock)
     known = identifiers()
     pattern = _pattern(known)
     problems = {}
+    opens = _items_to_open(login, CONSOLE_PEOPLE)
+    checked = set()   # a page of one thing (a number or a query in its path): read once
     for username in CONSOLE_PEOPLE:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
-                                      timezone_id="America/New_York")
+        items = {f"/admin/submissions/{i}" for i in opens[username]}
+
+        def follow(path, items=items):
+            if re.fullmatch(r"/admin/submissions/\d+", path):
+                return path in items
+            return path not in checked or not re.search(r"\d|\?", path)
+
+        context = desk(browser, timezone_id="America/New_York")
         page = context.new_page()
         page.goto(f"{live_server}/admin/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(re.compile(r"/admin/(?!login)"))
-        for path, text in _crawl(page, live_server, "/admin/", "/admin/", limit=80,
-                                 skip=("logout", "export", ".csv", ".xlsx", ".pdf", ".ics", "/static/")):
+        pages = _crawl(page, live_server, "/admin/", "/admin/", extra=sorted(items), limit=80,
+                       skip=("logout", "export", ".csv", ".xlsx", ".pdf", ".ics", "/static/"),
+                       follow=follow)
+        assert items <= {path for path, _text in pages}, (username, pages)
+        for path, text in pages:
+            checked.add(path)
             found = codes_in(text, known, pattern)
             if found:
                 problems.setdefault(re.sub(r"/\d+$", "/<id>", path), set()).update(found)

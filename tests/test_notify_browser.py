@@ -6,15 +6,10 @@ import json
 import pytest
 import requests
 
+from tests.browser import expect, sign_in
 from tests.conftest import PASSWORD, suggestion
-from tests.test_pwa_browser import (CHROMIUM, browser, phone, pw, sign_in,  # noqa: F401
-                                    sync_playwright)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(sync_playwright is None, reason="browser tests: playwright is not installed"),
-    pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="no Chromium"),
-]
+pytestmark = pytest.mark.browser
 
 
 def _token(base, username):
@@ -23,9 +18,7 @@ def _token(base, username):
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
-def test_the_bell_counts_unread_offline_and_marks_read_everywhere(phone, live_server, people):  # noqa: F811
-    from playwright.sync_api import expect
-
+def test_the_bell_counts_unread_offline_and_marks_read_everywhere(phone, live_server, people):
     for _ in range(2):
         r = requests.post(f"{live_server}/api/v1/submissions", json=suggestion("B1"), timeout=10)
         assert r.status_code == 201
@@ -55,7 +48,7 @@ def test_the_bell_counts_unread_offline_and_marks_read_everywhere(phone, live_se
     expect(page.get_by_test_id("push-toggle")).to_be_visible()
 
 
-def test_a_push_shows_the_items_title(phone, live_server, people):  # noqa: F811
+def test_a_push_shows_the_items_title(phone, live_server, people):
     phone.grant_permissions(["notifications"], origin=live_server)
     page = phone.new_page()
     sign_in(page, live_server)

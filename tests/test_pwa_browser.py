@@ -3,72 +3,16 @@
 Skipped (with the reason) where Chromium or Playwright is missing; in CI a skip is a failure.
 """
 import json
-import os
 import shutil
 
 import pytest
 import requests
 
-from tests.conftest import PASSWORD, new_uuid, suggestion
+from tests.browser import (expect, outbox_count, phone_options, server_items, shot, sign_in,
+                           token_for)
+from tests.conftest import new_uuid, suggestion
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "test-artifacts")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - reported as a skip below
-    sync_playwright = None
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(sync_playwright is None, reason="browser tests: playwright is not installed"),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"browser tests: no Chromium at {CHROMIUM} (apt-get install chromium)"),
-]
-
-
-@pytest.fixture(scope="module")
-def pw():
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(pw):
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def phone(pw, browser):
-    context = browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN")
-    yield context
-    context.close()
-
-
-def shot(page, name):
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
-
-
-def outbox_count(page):
-    return page.get_by_test_id("outbox-count")
-
-
-def sign_in(page, base, username="captain"):
-    page.goto(f"{base}/app/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    expect(page.get_by_test_id("inbox-count")).to_be_visible()
-    wait_for_worker(page)
-
-
-def wait_for_worker(page):
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+pytestmark = pytest.mark.browser
 
 
 def fill_letter(page, base, text):
@@ -77,17 +21,6 @@ def fill_letter(page, base, text):
     page.fill("textarea[name=content]", text)
     page.check("input[name=anonymous]")
     page.click("button.primary.big")
-
-
-def server_items(base, token, form="suggestion"):
-    r = requests.get(f"{base}/api/v1/submissions?form={form}&limit=200",
-                     headers={"Authorization": f"Bearer {token}"})
-    return r.json()["items"]
-
-
-def token_for(base, username):
-    return requests.post(f"{base}/api/v1/auth/login",
-                         json={"username": username, "password": PASSWORD}).json()["token"]
 
 
 def test_chinese_by_default_and_installable(phone, live_server, people):
@@ -232,8 +165,7 @@ def test_item_queued_on_old_version_uploads_after_new_version(phone, live_server
 def test_outbox_survives_closing_the_browser(pw, live_server, faults, people, tmp_path):
     base = live_server
     profile = str(tmp_path / "profile")
-    options = dict(executable_path=CHROMIUM, args=ARGS, **pw.devices["Pixel 7"])
-    options.pop("default_browser_type", None)
+    options = phone_options(pw, locale=None)
     context = pw.chromium.launch_persistent_context(profile, **options)
     page = context.pages[0] if context.pages else context.new_page()
     sign_in(page, base)

@@ -4,6 +4,7 @@ Each test warms the cache through the API, changes a reference row — through t
 psql or another app server would, with plain SQL behind the app's back — and checks that the
 very next request sees the change.
 """
+import pytest
 import requests
 from sqlalchemy import text
 
@@ -102,6 +103,7 @@ def test_without_the_generation_row_nothing_is_cached(people, login, in_app):
     assert api.post("/api/v1/submissions", json=suggestion()).status_code == 409
 
 
+@pytest.mark.slow
 def test_a_password_change_on_one_server_refuses_the_old_token_on_another(people, gunicorn_pair):
     """Two app servers each cache the token; a change through one reaches the other."""
     first, second = gunicorn_pair

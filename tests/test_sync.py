@@ -2,6 +2,7 @@
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from tests.conftest import PASSWORD, new_uuid, suggestion
@@ -167,6 +168,7 @@ def test_batched_submits_are_stored_as_one_by_one(login, people):
     assert len(items) == 1 + 4 + 2                     # stored, four created, two singles
 
 
+@pytest.mark.slow
 def test_same_batch_replayed_at_once_through_two_instances(login, people, gunicorn_pair):
     """The outbox retried while the first attempt is still running, and the load balancer
     sends the two attempts to different app servers: each submission is stored once and

@@ -44,6 +44,7 @@ def test_tick_twice_applies_once(login, people, runner):
 
 
 @pytest.mark.committed
+@pytest.mark.slow
 def test_concurrent_ticks_apply_once(app, login, people):
     subs = [login("captain").post("/api/v1/submissions", json=suggestion()).get_json()
             for _ in range(5)]

@@ -1,9 +1,5 @@
 """Signed webhooks through the transactional outbox (issue 25, contract §6.3)."""
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +9,7 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook as Verifier
 
 from tests.conftest import suggestion
+from tests.servers import outbox_worker_killed_mid_batch
 
 
 class Receiver:
@@ -248,14 +245,8 @@ def test_events_from_the_sync_batch_and_other_services_are_queued(
     assert json.loads(rows[-1][1])["data"]["title"] == "停水通知"
 
 
-def _wait_for(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)   # waiting on a condition, bounded
-
-
 @pytest.mark.committed
+@pytest.mark.slow
 def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(app, login, people, allow_private):
     """500 deliveries; the worker process is SIGKILLed part-way and started again: every
     delivery arrives, and a repeat (the batch the killed worker held) carries the same
@@ -277,31 +268,7 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(app, login, people,
                  "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
                 for i in range(500)])
             db.session.commit()
-        env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-                   OUTBOUND_ALLOW_PRIVATE="true", OUTBOX_LEASE_SECONDS="1",
-                   SECRET_KEY="test-secret-key-0123456789")
-        command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        first = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        try:
-            _wait_for(lambda: len(receiver.requests) >= 150, 120)
-        finally:
-            first.send_signal(signal.SIGKILL)
-            first.wait(timeout=30)
-        assert len(receiver.requests) < 500
-        second = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        try:
-            def all_delivered():
-                with app.app_context():
-                    states = db.session.execute(select(Delivery.state)).scalars().all()
-                    db.session.remove()
-                return set(states) == {"delivered"}
-            _wait_for(all_delivered, 180)
-        finally:
-            second.terminate()
-            second.wait(timeout=30)
+        outbox_worker_killed_mid_batch(app, lambda: len(receiver.requests), total=500)
     ids = [headers["webhook-id"] for headers, _body, _status in receiver.requests]
     assert set(ids) == {f"msg_{i:03d}" for i in range(500)}
     assert len(ids) - len(set(ids)) <= BATCH   # repeats: only what the killed worker held

@@ -2,22 +2,17 @@
 again: every delivery arrives, and a repeat (the batch the killed worker held) carries the
 same idempotency key, so nothing is shown twice. A rolled-back change sends nothing."""
 import json
-import os
-import signal
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import suggestion
+from tests.servers import outbox_worker_killed_mid_batch
 from tests.test_push import Browser, PushService
-from tests.test_webhooks import _wait_for
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.mark.committed
+@pytest.mark.slow
 def test_a_push_worker_killed_mid_batch_loses_and_doubles_nothing(app, make_user, people):
     from sqlalchemy import insert
 
@@ -43,32 +38,9 @@ def test_a_push_worker_killed_mid_batch_loses_and_doubles_nothing(app, make_user
                  "payload": body, "state": "pending", "attempts": 0,
                  "next_attempt_at": now, "created_at": now} for i in range(500)])
             db.session.commit()
-        env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-                   OUTBOUND_ALLOW_PRIVATE="true", OUTBOX_LEASE_SECONDS="1",
-                   SECRET_KEY="test-secret-key-0123456789",
-                   VAPID_PRIVATE_KEY=app.config["VAPID_PRIVATE_KEY"],
-                   TONGXIN_QUIET_HOURS="off")
-        command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
-        first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        try:
-            _wait_for(lambda: len(service.requests) >= 150, 180)
-        finally:
-            first.send_signal(signal.SIGKILL)
-            first.wait(timeout=30)
-        assert len(service.requests) < 500
-        second = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        try:
-            def all_delivered():
-                with app.app_context():
-                    states = db.session.execute(select(Delivery.state)).scalars().all()
-                    db.session.remove()
-                return set(states) == {"delivered"}
-            _wait_for(all_delivered, 240)
-        finally:
-            second.terminate()
-            second.wait(timeout=30)
+        outbox_worker_killed_mid_batch(app, lambda: len(service.requests), total=500,
+                                       VAPID_PRIVATE_KEY=app.config["VAPID_PRIVATE_KEY"],
+                                       TONGXIN_QUIET_HOURS="off")
     tags = [browser.decrypt(raw)["tag"] for raw in service.raw]
     assert set(tags) == {f"push_{i:03d}" for i in range(500)}
     assert len(tags) - len(set(tags)) <= BATCH   # repeats: only what the killed worker held
