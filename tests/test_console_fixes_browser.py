@@ -1,14 +1,13 @@
 """The console fixes in Chromium (helper branch consolefix): no page wider than a 360 px phone,
 and screenshots of the pages changed (test-artifacts/console-fix-*.png)."""
-from tests.conftest import PASSWORD
-from tests.test_console_browser import _desk, _sign_in
-from tests.test_pwa_browser import pytestmark, shot  # noqa: F401  (same skips)
-from tests.test_pwa_browser import browser, pw  # noqa: F401  (fixtures)
+import pytest
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover
-    expect = None
+from tests.browser import console_sign_in as _sign_in
+from tests.browser import desk as _desk
+from tests.browser import expect, shot
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
 
 NARROW = ("/admin/import", "/admin/notices", "/admin/forms/new", "/admin/forms/suggestion",
           "/admin/password", "/admin/people/new", "/admin/grid", "/admin/audit")
@@ -18,7 +17,7 @@ def _width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
 
-def test_no_console_page_is_wider_than_a_360px_phone(browser, live_server, people):  # noqa: F811
+def test_no_console_page_is_wider_than_a_360px_phone(browser, live_server, people):
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
     page = context.new_page()
     _sign_in(page, live_server)
@@ -37,7 +36,7 @@ def test_no_console_page_is_wider_than_a_360px_phone(browser, live_server, peopl
     context.close()
 
 
-def test_screens_changed_in_words(browser, live_server, people):  # noqa: F811
+def test_screens_changed_in_words(browser, live_server, people):
     context = _desk(browser)
     page = context.new_page()
     # a wrong password keeps the account name
@@ -79,7 +78,7 @@ def test_screens_changed_in_words(browser, live_server, people):  # noqa: F811
     context.close()
 
 
-def test_the_builder_preview_shows_no_english_label_in_chinese(browser, live_server, people):  # noqa: F811
+def test_the_builder_preview_shows_no_english_label_in_chinese(browser, live_server, people):
     context = _desk(browser)
     page = context.new_page()
     _sign_in(page, live_server)

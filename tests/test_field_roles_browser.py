@@ -205,9 +205,13 @@ def test_partner_home_has_no_mailbox_or_volunteer_tile(phone, live_server, peopl
     shot(page, "roles-partner-home")
 
 
-def test_captain_home_and_inbox_say_time_left_before_escalation(phone, live_server, people):
+def test_captain_home_and_inbox_say_time_left_before_escalation(phone, live_server, people, clock):
     base = live_server
     requests.post(f"{base}/api/v1/submissions", json=suggestion("B1", content="电梯异响"))
+    # Half an hour later, 47 h 30 min are left: "1 天 23 小时" however long the page takes
+    # (the app counts down from when it fetched; with exactly 48 h left it said "2 天" or
+    # "1 天 23 小时" by the second the test ran at).
+    clock.advance(minutes=30)
     page = phone.new_page()
     sign_in(page, base, "captain")
     expect(page.get_by_test_id("inbox-by-state")).to_contain_text("1")
