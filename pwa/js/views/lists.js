@@ -41,15 +41,17 @@ export async function tellFate(ctx, uuid, user, status, isPublic = false) {
   const item = await get(uuid);
   if (item && item.status !== 'waiting') {
     status.classList.add('warn');
-    status.append(t('not_accepted'), ' ', errorWords(item), ' ',
-      item.kind === 'submit' && item.status === 'invalid'
-        ? h('a', { href: `/app/fix/${item.key}`, 'data-link': true }, t('fix')) : null);
+    status.append(t('not_accepted'), ' ', errorWords(item));
+    if (item.kind === 'submit' && item.status === 'invalid') {
+      status.append(' ', h('a', { href: `/app/fix/${item.key}`, 'data-link': true }, t('fix')));
+    }
     return;
   }
   status.append(t(entry === undefined && item && item.kind !== 'submit' ? 'action_queued' : 'saved_offline'));
 }
 
 function draftHref(draft) {
+  if (draft.href) return draft.href;   // a reply typed on an item
   return draft.public_code ? `/app/s/${encodeURIComponent(draft.public_code)}` : `/app/new/${encodeURIComponent(draft.slug)}`;
 }
 
