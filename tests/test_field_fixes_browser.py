@@ -252,3 +252,39 @@ def test_password_from_the_home_screen(phone, live_server, people, make_user):
     page.goto(f"{base}/app/inbox")   # still signed in on this phone
     expect(page.locator("main h2")).to_contain_text("待办")
     wait_for_worker(page)
+
+
+def test_resident_offline_letter_gets_its_tracking_code_once_sent_and_keeps_it(phone, live_server, people):
+    base = live_server
+    page = phone.new_page()
+    page.goto(f"{base}/app/s/B1")
+    wait_for_worker(page)
+    expect(page.get_by_test_id("my-letters")).to_be_hidden()
+    phone.set_offline(True)
+    page.reload()
+    page.select_option("select[name=category]", "repair")
+    page.fill("textarea[name=content]", "二单元门口的路灯不亮了")
+    page.check("input[name=anonymous]")
+    page.click("button.primary.big")
+    status = page.get_by_test_id("form-status")
+    expect(status).to_contain_text("已保存在手机上")
+    expect(page.get_by_test_id("my-letters")).to_contain_text("还没送出")
+    shot(page, "fix-public-offline")
+    phone.set_offline(False)
+    code = status.get_by_test_id("tracking-code")
+    expect(code).to_be_visible(timeout=15000)
+    tracking = code.inner_text()
+    assert code.get_attribute("href") == f"/app/t/{tracking}"
+    expect(status).not_to_contain_text("有信号后自动上传")
+    letters = page.get_by_test_id("my-letters")
+    expect(letters).to_contain_text(tracking)
+    expect(letters).not_to_contain_text("还没送出")
+    page.reload()   # a later visit on this phone: the code is still there
+    letters = page.get_by_test_id("my-letters")
+    expect(letters).to_contain_text("你提交过的事项")
+    expect(letters).to_contain_text("二单元门口的路灯不亮了")
+    shot(page, "fix-public-my-letters")
+    letters.locator("a", has_text=tracking).click()
+    expect(page.get_by_test_id("track-state")).to_have_text("楼长处理中")
+    stored = requests.get(f"{base}/api/v1/track/{tracking}").json()
+    assert stored["tracking_code"] == tracking

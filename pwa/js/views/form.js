@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { dateTime } from '../format.js';
 import { pick, t } from '../i18n.js';
-import { add, newId, PUBLIC } from '../outbox.js';
+import { add, get, newId, offChange, onChange, PUBLIC, sentLog } from '../outbox.js';
 import { tellFate } from './lists.js';
 import { deleteDraft, getDraft, restore, sameValues, saveDraft, snapshot } from '../drafts.js';
 import { collect, downscale, renderForm, showErrors } from '../forms/render.js';
@@ -89,6 +89,7 @@ export async function formView(ctx, slug, { publicCode = null, fix = null } = {}
     status.textContent = navigator.onLine ? t('sending') : t('saved_offline');
     if (navigator.onLine) await ctx.flushSoon();
     await tellFate(ctx, op.uuid, user, status, Boolean(publicCode));
+    followUntilSent(ctx, op.uuid, user, status, Boolean(publicCode));
   }
   if (publicCode && navigator.onLine) loadSimilar(publicCode, similar).catch(() => {});
   const board = publicCode ? await publicNotices(publicCode) : null;
@@ -99,6 +100,21 @@ export async function formView(ctx, slug, { publicCode = null, fix = null } = {}
     publicCode ? h('p', { class: 'help' }, t('anonymous_note')) : null,
     definition.description ? h('p', { class: 'help' }, pick(definition.description)) : null,
     board, events, similar, form);
+}
+
+// Saved offline: when the item leaves the outbox later (signal back, this page or the service
+// worker sending it), say what became of it here, with the tracking code for a resident.
+function followUntilSent(ctx, key, user, status, isPublic) {
+  const check = async () => {
+    if (!status.isConnected) { offChange(check); return; }
+    const sent = (await sentLog(user)).some((e) => e.key === key);
+    const item = await get(key);
+    if (!sent && item && item.status === 'waiting') return;
+    offChange(check);
+    await tellFate(ctx, key, user, status, isPublic);
+    status.dispatchEvent(new CustomEvent('fate', { bubbles: true }));
+  };
+  onChange(check);
 }
 
 function prefill(form, definition, data) {
