@@ -288,3 +288,28 @@ def test_resident_offline_letter_gets_its_tracking_code_once_sent_and_keeps_it(p
     expect(page.get_by_test_id("track-state")).to_have_text("楼长处理中")
     stored = requests.get(f"{base}/api/v1/track/{tracking}").json()
     assert stored["tracking_code"] == tracking
+
+
+def test_every_screen_has_the_way_back_in_the_same_place_and_points_say_it_once(phone, live_server, people):
+    base = live_server
+    letter = _letter(base, "楼道堆放杂物")
+    _act(base, "captain", letter["id"], "resolve", comment="已清理")
+    page = phone.new_page()
+    sign_in(page, base, "captain")
+    for path in ("inbox", "drafts", "new/suggestion", "posts", "claims", "points", "notifications", "sent", "outbox"):
+        page.goto(f"{base}/app/{path}")
+        back = page.get_by_test_id("back-home")
+        expect(back).to_have_text("← 返回首页")
+        # The first thing on the screen, under the bar: always at the same place.
+        assert page.evaluate("document.querySelector('main section').firstElementChild.classList.contains('back')"), path
+        assert _in_view(back), path
+    page.goto(f"{base}/app/claims")
+    expect(page.locator("main")).not_to_contain_text("下面的岗位列表")
+    page.get_by_test_id("go-posts").click()
+    expect(page.locator("main h2")).to_have_text("志愿岗位")
+    page.goto(f"{base}/app/points")
+    line = page.get_by_test_id("points-line")
+    expect(line).to_have_text(f"办结来信 #{letter['id']}：+5")
+    shot(page, "fix-points")
+    page.get_by_test_id("back-home").click()
+    expect(page.get_by_test_id("inbox-count")).to_be_visible()

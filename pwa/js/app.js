@@ -13,6 +13,7 @@ import { loginView } from './views/login.js';
 import { claimsView, meetingsView, pointsView, postsView } from './views/posts.js';
 import { publicView, trackView } from './views/public.js';
 import { lettersView } from './views/roles.js';
+import { backHome } from './views/nav.js';
 import { draftsView, sentView } from './views/lists.js';
 import { afterRender, forgetPush, notificationsView, startNotifications } from './notify.js';
 
@@ -74,7 +75,7 @@ async function render() {
   else if (parts[0] === 'letters') view = await lettersView(ctx);
   else if (parts[0] === 'points') view = await pointsView(ctx);
   else if (parts[0] === 'meetings') view = await meetingsView(ctx);
-  else if (parts[0] === 'outbox') view = await outboxPanel(ctx);
+  else if (parts[0] === 'outbox') view = h('section', {}, backHome(), await outboxPanel(ctx));
   else if (parts[0] === 'drafts') view = await draftsView(ctx);
   else if (parts[0] === 'sent') view = await sentView(ctx);
   else if (parts[0] === 'notifications') view = await notificationsView(ctx);

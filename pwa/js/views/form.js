@@ -5,6 +5,7 @@ import { dateTime } from '../format.js';
 import { pick, t } from '../i18n.js';
 import { add, get, newId, offChange, onChange, PUBLIC, sentLog } from '../outbox.js';
 import { tellFate } from './lists.js';
+import { backHome } from './nav.js';
 import { deleteDraft, getDraft, restore, sameValues, saveDraft, snapshot } from '../drafts.js';
 import { collect, downscale, renderForm, showErrors } from '../forms/render.js';
 import { cached, formDefinition, userKey } from '../state.js';
@@ -95,6 +96,7 @@ export async function formView(ctx, slug, { publicCode = null, fix = null } = {}
   const board = publicCode ? await publicNotices(publicCode) : null;
   const events = publicCode && navigator.onLine ? await publicActivities(publicCode) : null;
   return h('section', {},
+    publicCode ? null : fix ? backHome('/app/outbox', t('back_outbox')) : backHome(),
     h('h2', {}, publicCode ? t('public_title') : pick(definition.title)),
     draftNote,
     publicCode ? h('p', { class: 'help' }, t('anonymous_note')) : null,

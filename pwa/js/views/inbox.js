@@ -7,6 +7,7 @@ import { dateTime, eventText, fieldText, formLabel, stateLabel } from '../format
 import { pick, t } from '../i18n.js';
 import { photoStrip } from '../photos.js';
 import { actionForm, draftKeeper, takeSaid } from './actions.js';
+import { backHome } from './nav.js';
 import { cached, formDefinition, formTitles, userKey } from '../state.js';
 import { isOverdue, timeLeftLine } from './roles.js';
 
@@ -38,8 +39,8 @@ export async function inboxView(ctx) {
     || (a.auto_at && b.auto_at ? a.auto_in_seconds - b.auto_in_seconds : 0));
   const titles = await formTitles(ctx.session);
   const title = (slug) => formLabel(slug) || pick(titles.get(slug));
-  if (!items.length) return h('section', {}, h('h2', {}, t('inbox')), h('p', { class: 'card' }, t('no_items')));
-  return h('section', {}, h('h2', {}, `${t('inbox')} (${items.length})`),
+  if (!items.length) return h('section', {}, backHome(), h('h2', {}, t('inbox')), h('p', { class: 'card' }, t('no_items')));
+  return h('section', {}, backHome(), h('h2', {}, `${t('inbox')} (${items.length})`),
     h('ul', { class: 'list' }, items.map((item) => h('li', { class: 'card' },
       h('a', { href: `/app/item/${item.id}`, 'data-link': true, class: 'item-link' },
         h('span', { class: 'badge' }, stateLabel(item)), ' ',
@@ -101,7 +102,7 @@ export async function detailView(ctx, id) {
   ];
   const definition = await formDefinition(ctx.session, item.form);
   const title = formLabel(item.form) || (definition ? pick(definition.title) : '');
-  return h('section', {}, h('h2', {}, `${title} #${item.id} · ${item.grid_name}`),
+  return h('section', {}, backHome('/app/inbox', t('back_inbox')), h('h2', {}, `${title} #${item.id} · ${item.grid_name}`),
     h('p', {}, h('span', { class: 'badge', 'data-testid': 'item-state' }, stateLabel(item)), ' ',
       h('span', { class: 'help' }, t('submitted_on', { time: dateTime(item.created_at) }))),
     status,
