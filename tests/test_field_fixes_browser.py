@@ -313,3 +313,31 @@ def test_every_screen_has_the_way_back_in_the_same_place_and_points_say_it_once(
     shot(page, "fix-points")
     page.get_by_test_id("back-home").click()
     expect(page.get_by_test_id("inbox-count")).to_be_visible()
+
+
+def test_registration_form_marks_building_required_sorts_naturally_and_shows_the_first_error(phone, live_server, people, app):
+    from app.extensions import db
+    from app.grid.services import import_grid
+    with app.app_context():
+        import_grid("code,name,level,parent_code\nB10,时代城10栋,building,E1\n")
+        db.session.commit()
+    base = live_server
+    page = phone.new_page()
+    sign_in(page, base, "resident")
+    page.goto(f"{base}/app/new/member-registration")
+    expect(page.locator("label[for=f-grid_code]")).to_have_text("楼栋 *")
+    names = page.locator("select[name=grid_code] option").all_inner_texts()[1:]
+    assert names.index("时代城1栋") < names.index("时代城2栋") < names.index("时代城10栋"), names
+    submit = page.locator("button.primary.big")
+    submit.scroll_into_view_if_needed()
+    submit.click()
+    assert page.evaluate("document.activeElement.name") == "grid_code"
+    assert _in_view(page.locator("#e-grid_code"))
+    page.select_option("select[name=grid_code]", "B1")
+    submit.scroll_into_view_if_needed()
+    submit.click()
+    assert page.evaluate("document.activeElement.name") == "real_name"
+    error = page.locator("#e-real_name")
+    expect(error).to_have_text("此项为必填项。")
+    assert _in_view(error)
+    shot(page, "fix-registration-error")

@@ -7,7 +7,7 @@ import { add, get, newId, offChange, onChange, PUBLIC, sentLog } from '../outbox
 import { tellFate } from './lists.js';
 import { backHome } from './nav.js';
 import { deleteDraft, getDraft, restore, sameValues, saveDraft, snapshot } from '../drafts.js';
-import { collect, downscale, renderForm, showErrors } from '../forms/render.js';
+import { collect, downscale, naturalOrder, renderForm, showErrors } from '../forms/render.js';
 import { cached, formDefinition, userKey } from '../state.js';
 
 export async function formView(ctx, slug, { publicCode = null, fix = null } = {}) {
@@ -17,17 +17,19 @@ export async function formView(ctx, slug, { publicCode = null, fix = null } = {}
   const grid = session ? await cached(session, 'grid') : null;
   const posts = session ? await cached(session, 'posts') : null;
   const params = new URLSearchParams(location.search);
-  const buildings = (grid ? grid.items : []).filter((n) => n.level === 'building');
+  const buildings = (grid ? grid.items : []).filter((n) => n.level === 'building')
+    .sort((a, b) => naturalOrder(a.name, b.name));
   const form = renderForm(definition, { nodes: grid ? grid.items : [], posts: posts ? posts.items : [] });
-  const where = h('select', { name: 'grid_code', id: 'f-grid_code' },
+  const where = h('select', { name: 'grid_code', id: 'f-grid_code', 'aria-describedby': 'e-grid_code' },
     h('option', { value: '' }, t('choose')), buildings.map((n) => h('option', { value: n.code }, n.name)));
   const preset = fix ? fix.op.grid_code : params.get('grid_code');
   if (preset) where.value = preset;
   else if (buildings.length === 1) where.value = buildings[0].code;
   const needsWhere = !publicCode && !definition.fields.some((f) => f.type === 'post');
   if (needsWhere) {
-    form.prepend(h('div', { class: 'field' }, h('label', { class: 'label', for: 'f-grid_code' }, t('building')),
-      where, h('div', { class: 'error', id: 'e-grid_code' })));
+    form.prepend(h('div', { class: 'field', dataset: { field: 'grid_code' } },
+      h('label', { class: 'label', for: 'f-grid_code' }, t('building'), h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')),
+      where, h('div', { class: 'error', id: 'e-grid_code', role: 'alert' })));
   }
   if (fix) prefill(form, definition, fix.op.data);
   const status = h('div', { class: 'notice', role: 'status', 'data-testid': 'form-status' });
