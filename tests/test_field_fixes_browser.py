@@ -341,3 +341,47 @@ def test_registration_form_marks_building_required_sorts_naturally_and_shows_the
     expect(error).to_have_text("此项为必填项。")
     assert _in_view(error)
     shot(page, "fix-registration-error")
+
+
+def test_offline_hints_fit_the_screen_and_the_person(phone, live_server, people):
+    base = live_server
+    page = phone.new_page()
+    page.goto(f"{base}/app/new/registration")   # online, signed out: sign in first
+    page.goto(f"{base}/app/s/B1")
+    wait_for_worker(page)
+    # A resident with nothing waiting sees no captain's outbox and no storage hint.
+    expect(page.get_by_test_id("outbox-count")).to_be_hidden()
+    expect(page.get_by_test_id("persist")).to_be_hidden()
+    phone.set_offline(True)
+    page.goto(f"{base}/app/")
+    expect(page.locator("#net")).to_have_text("没有信号：第一次登录需要有信号，请到有信号的地方再登录。")
+    page.fill("input[name=username]", "captain")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit]")
+    expect(page.locator("main .error")).to_contain_text("第一次登录需要有信号")
+    assert "填写的内容会保存在手机上" not in page.locator("body").inner_text()
+    shot(page, "fix-offline-sign-in")
+    page.goto(f"{base}/app/s/B1")
+    expect(page.locator("#net")).to_contain_text("写好的信会先存在这部手机上")
+    expect(page.get_by_test_id("outbox-count")).to_be_hidden()
+    page.select_option("select[name=category]", "repair")
+    page.fill("textarea[name=content]", "单元门禁坏了")
+    page.check("input[name=anonymous]")
+    page.click("button.primary.big")
+    chip = page.locator("#sync-button")
+    expect(chip).to_be_visible()
+    expect(chip).to_contain_text("等待送出 1")
+    expect(page.get_by_test_id("persist")).to_contain_text("还有没送出的信")
+    shot(page, "fix-offline-public-waiting")
+    phone.set_offline(False)
+    expect(chip).to_be_hidden(timeout=15000)
+
+
+def test_an_unknown_form_online_says_it_does_not_exist(phone, live_server, people):
+    base = live_server
+    page = phone.new_page()
+    sign_in(page, base, "captain")
+    page.goto(f"{base}/app/new/registration")
+    missing = page.get_by_test_id("form-missing")
+    expect(missing).to_have_text("没有这个表单，或者它已经停止填写。")
+    expect(page.get_by_test_id("back-home")).to_be_visible()

@@ -40,10 +40,9 @@ async function render() {
   document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
   document.getElementById('lang').textContent = t('language');
   document.getElementById('sign-out').textContent = t('sign_out');
-  document.querySelector('#sync-button .chip-label').textContent = t('outbox_label');
   applyLargeText();
   const persist = document.getElementById('persist');
-  if (persist.dataset.persisted) {
+  if (persist.dataset.persisted === 'true' || persist.dataset.persisted === 'false') {
     persist.querySelector('span').textContent = t(persist.dataset.persisted === 'true' ? 'persist_granted' : 'persist_denied');
     persist.querySelector('button').textContent = t('got_it');
   }
@@ -89,13 +88,28 @@ async function render() {
   updateStatus();
 }
 
+// A resident's pages (the QR page, tracking) and the sign-in screen are not a captain's app.
+function screenKind() {
+  const path = location.pathname;
+  if (path.startsWith('/app/s/')) return 'public';
+  if (path.startsWith('/app/t')) return 'track';
+  return ctx.session ? 'staff' : 'sign-in';
+}
+
 async function updateStatus() {
   const session = await getSession();
   const n = await outbox.count(userKey(session && !session.expired ? session : null));
+  const kind = screenKind();
+  const resident = kind === 'public' || kind === 'track';
   countEl.textContent = String(n);
   countEl.parentElement.classList.toggle('has-items', n > 0);
-  netEl.textContent = navigator.onLine ? t('online') : t('offline');
+  // Residents (and the sign-in screen) see the waiting count only when something waits.
+  countEl.parentElement.hidden = kind !== 'staff' && n === 0;
+  document.querySelector('#sync-button .chip-label').textContent = t(resident ? 'public_waiting' : 'outbox_label');
+  const offlineWords = { public: 'offline_public', track: 'offline_track', 'sign-in': 'offline_sign_in', staff: 'offline' }[kind];
+  netEl.textContent = navigator.onLine ? t('online') : t(offlineWords);
   document.body.classList.toggle('is-offline', !navigator.onLine);
+  if (resident && n > 0 && !hintDismissed) showPersistHint(t('public_persist'));
 }
 
 function showNotice(text) { noticeEl.textContent = text; noticeEl.hidden = !text; }
@@ -243,11 +257,25 @@ async function registerWorker() {
   navigator.serviceWorker.addEventListener('message', (event) => { if (event.data === 'outbox-changed') updateStatus(); });
 }
 
-// Ask to keep this phone's data; say what that means once, in plain words, then never again.
+// A resident with a letter waiting on this phone: the one hint that matters to them.
+function showPersistHint(text) {
+  const el = document.getElementById('persist');
+  el.dataset.persisted = '';
+  el.querySelector('span').textContent = text;
+  const button = el.querySelector('button');
+  button.textContent = t('got_it');
+  button.onclick = () => { el.hidden = true; hintDismissed = true; };
+  el.hidden = false;
+}
+let hintDismissed = false;
+
+// Ask to keep this phone's data; say what that means once, in plain words, then never again
+// (to staff: a resident hears of it only when a letter waits, see updateStatus).
 async function persistStorage() {
   const el = document.getElementById('persist');
   if (!navigator.storage || !navigator.storage.persist) return;
   const granted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
+  if (screenKind() !== 'staff') return;
   if (localStorage.getItem('tongxin-persist-told')) return;
   localStorage.setItem('tongxin-persist-told', '1');
   el.dataset.persisted = String(granted);

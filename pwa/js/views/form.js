@@ -13,7 +13,12 @@ import { cached, formDefinition, userKey } from '../state.js';
 export async function formView(ctx, slug, { publicCode = null, fix = null } = {}) {
   const session = publicCode ? null : ctx.session;
   const definition = fix ? fix.definition : await formDefinition(session, slug);
-  if (!definition) return h('div', { class: 'card' }, t('no_cache'));
+  if (!definition) {
+    // Online, the server was asked and knows no such form (or it is closed); offline, the
+    // phone has not kept it yet.
+    return h('section', {}, publicCode ? null : backHome(),
+      h('p', { class: 'card', 'data-testid': 'form-missing' }, t(navigator.onLine ? 'form_missing' : 'no_cache')));
+  }
   const grid = session ? await cached(session, 'grid') : null;
   const posts = session ? await cached(session, 'posts') : null;
   const params = new URLSearchParams(location.search);
