@@ -14,6 +14,7 @@ import { claimsView, meetingsView, pointsView, postsView } from './views/posts.j
 import { publicView, trackView } from './views/public.js';
 import { lettersView } from './views/roles.js';
 import { backHome } from './views/nav.js';
+import { passwordView } from './views/password.js';
 import { draftsView, sentView } from './views/lists.js';
 import { afterRender, forgetPush, notificationsView, startNotifications } from './notify.js';
 
@@ -78,6 +79,7 @@ async function render() {
   else if (parts[0] === 'drafts') view = await draftsView(ctx);
   else if (parts[0] === 'sent') view = await sentView(ctx);
   else if (parts[0] === 'notifications') view = await notificationsView(ctx);
+  else if (parts[0] === 'password') view = passwordView(ctx);
   else if (parts[0] === 'fix' && parts[1]) view = await fixView(ctx, parts[1], formView);
   else view = await homeView(ctx);
   clear(main).append(view);
