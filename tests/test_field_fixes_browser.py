@@ -385,3 +385,18 @@ def test_an_unknown_form_online_says_it_does_not_exist(phone, live_server, peopl
     missing = page.get_by_test_id("form-missing")
     expect(missing).to_have_text("没有这个表单，或者它已经停止填写。")
     expect(page.get_by_test_id("back-home")).to_be_visible()
+
+
+def test_notifications_name_the_letter_by_its_form_and_first_words(phone, live_server, people):
+    base = live_server
+    letter = _letter(base, "五楼消防通道被电动车堵住了，请尽快处理")
+    page = phone.new_page()
+    sign_in(page, base, "captain")
+    page.goto(f"{base}/app/notifications")
+    row = page.locator(f"li[data-notification]", has=page.locator("[data-testid=notification-letter]")).first
+    expect(row.get_by_test_id("notification-letter")).to_contain_text("「楼长信箱」：五楼消防通道被电动车堵住了")
+    shot(page, "fix-notifications")
+    body = requests.get(f"{base}/api/v1/notifications", headers=_auth(token_for(base, "captain"))).json()
+    mine = [n for n in body["items"] if n["submission_id"] == letter["id"]]
+    assert mine and mine[0]["excerpt"].startswith("五楼消防通道") and mine[0]["form_title"] == "楼长信箱"
+    assert {"id", "text", "submission_id", "tracking_code", "read", "created_at"} <= set(mine[0])

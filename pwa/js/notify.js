@@ -80,6 +80,9 @@ export async function notificationsView(ctx) {
       h('li', { class: item.read ? 'read' : 'unread', dataset: { notification: item.id } },
         h('a', { href: item.submission_id ? `/app/item/${item.submission_id}` : '/app/', onclick: open(item) },
           item.read ? '' : '● ', item.text),
+        // Which letter, in words: its form and first words (a tracking code says nothing).
+        item.excerpt ? h('div', { class: 'excerpt', 'data-testid': 'notification-letter' },
+          item.form_title ? t('notify_letter', { form: item.form_title, words: item.excerpt }) : item.excerpt) : null,
         h('div', { class: 'help' }, dateTime(item.created_at))))
       : h('li', {}, t('notify_none'))));
 }
