@@ -216,6 +216,13 @@ def test_reject_tells_the_resident_by_default(phone, live_server, people):
     page.goto(f"{base}/app/item/{letter['id']}")
     reject = page.locator("form.action[data-action=reject]")
     expect(reject.locator("input[name=public_reply]")).to_be_checked()
+    # Without the reason: the word beside the box, in view, the box focused; nothing sent.
+    reject.locator("button[data-action=reject]").click()
+    error = reject.locator(".error", has_text="请填写处理意见。")
+    expect(error).to_be_visible()
+    assert _in_view(error)
+    assert page.evaluate("document.activeElement.name") == "comment"
+    expect(outbox_count(page)).to_have_text("0")
     reject.locator("textarea[name=comment]").fill("空调属于个人财产，社区不能出资安装")
     reject.locator("button[data-action=reject]").click()
     expect(page.get_by_test_id("submitted")).to_contain_text("不予受理", timeout=15000)
@@ -400,3 +407,24 @@ def test_notifications_name_the_letter_by_its_form_and_first_words(phone, live_s
     mine = [n for n in body["items"] if n["submission_id"] == letter["id"]]
     assert mine and mine[0]["excerpt"].startswith("五楼消防通道") and mine[0]["form_title"] == "楼长信箱"
     assert {"id", "text", "submission_id", "tracking_code", "read", "created_at"} <= set(mine[0])
+
+
+def test_the_item_screen_speaks_english_too(phone, live_server, people):
+    base = live_server
+    letter = _letter(base, "Water leaking in the stairwell")
+    _act(base, "captain", letter["id"], "escalate")
+    _act(base, "branch", letter["id"], "escalate")
+    page = phone.new_page()
+    sign_in(page, base, "committee")
+    page.evaluate("localStorage.setItem('tongxin-lang', 'en')")
+    page.goto(f"{base}/app/item/{letter['id']}")
+    main = page.locator("main")
+    expect(main).to_contain_text("Send to which building or estate")
+    expect(main).to_contain_text("Partner unit")
+    expect(page.get_by_test_id("back-home")).to_have_text("← Back to inbox")
+    text = main.inner_text()
+    for key in ("pick_target", "partner_needed", "back_inbox", "no_originals", "whole_estate"):
+        assert key not in text
+    page.locator("form.action[data-action=dispatch] button[data-action=dispatch]").click()
+    expect(main.locator(".error", has_text="Choose the partner unit to dispatch to.")).to_be_visible()
+    shot(page, "fix-item-english")
