@@ -400,7 +400,7 @@ def test_notifications_name_the_letter_by_its_form_and_first_words(phone, live_s
     page = phone.new_page()
     sign_in(page, base, "captain")
     page.goto(f"{base}/app/notifications")
-    row = page.locator(f"li[data-notification]", has=page.locator("[data-testid=notification-letter]")).first
+    row = page.locator("li[data-notification]", has=page.locator("[data-testid=notification-letter]")).first
     expect(row.get_by_test_id("notification-letter")).to_contain_text("「楼长信箱」：五楼消防通道被电动车堵住了")
     shot(page, "fix-notifications")
     body = requests.get(f"{base}/api/v1/notifications", headers=_auth(token_for(base, "captain"))).json()
