@@ -3,6 +3,7 @@ zh-CN): actions that need a pick offer it, the screen changes after an action, t
 and residents' tracking codes are kept on the phone, every screen has a way back. Debian's
 Chromium via Playwright, as tests/test_pwa_browser.py."""
 import json
+import os
 
 import pytest
 import requests
@@ -37,6 +38,21 @@ def phone(pw, browser):
                                   locale="zh-CN", timezone_id="Asia/Shanghai")
     yield context
     context.close()
+
+
+AXE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vendor", "axe.min.js")
+
+
+def _axe_serious(page):
+    """axe-core's serious and critical findings on the screen (none expected)."""
+    page.wait_for_function("() => document.body.dataset.ready === '1'")
+    page.wait_for_timeout(300)
+    page.add_script_tag(path=AXE)
+    return page.evaluate("""async () => {
+        const r = await axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+          .map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+    }""")
 
 
 def _auth(token):
@@ -428,3 +444,35 @@ def test_the_item_screen_speaks_english_too(phone, live_server, people):
     page.locator("form.action[data-action=dispatch] button[data-action=dispatch]").click()
     expect(main.locator(".error", has_text="Choose the partner unit to dispatch to.")).to_be_visible()
     shot(page, "fix-item-english")
+
+
+def test_axe_finds_nothing_serious_on_the_new_screens(pw, browser, live_server, people):
+    base = live_server
+    context = browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN", bypass_csp=True)
+    letter = _letter(base, "楼顶漏水")
+    _letter(base, "楼顶又漏水了")
+    _act(base, "captain", letter["id"], "escalate")
+    _act(base, "branch", letter["id"], "escalate")
+    page = context.new_page()
+    problems = {}
+    page.goto(f"{base}/app/s/B1")
+    page.select_option("select[name=category]", "repair")
+    page.fill("textarea[name=content]", "电梯里有异味")
+    page.check("input[name=anonymous]")
+    page.click("button.primary.big")
+    expect(page.get_by_test_id("tracking-code")).to_be_visible(timeout=15000)
+    problems["public, sent"] = _axe_serious(page)
+    sign_in(page, base, "committee")
+    page.goto(f"{base}/app/item/{letter['id']}")
+    page.locator("form.action[data-action=dispatch] button[data-action=dispatch]").click()
+    problems["item with pickers and an error"] = _axe_serious(page)
+    page.locator("form.action[data-action=dispatch] select[name=partner]").select_option("三水燃气公司")
+    page.locator("form.action[data-action=dispatch] button[data-action=dispatch]").click()
+    expect(page.get_by_test_id("submitted")).to_be_visible(timeout=15000)
+    problems["item after an action"] = _axe_serious(page)
+    for path in ("/app/password", "/app/notifications", "/app/claims"):
+        page.goto(base + path)
+        problems[path] = _axe_serious(page)
+    context.close()
+    problems = {k: v for k, v in problems.items() if v}
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
