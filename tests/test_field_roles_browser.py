@@ -124,7 +124,9 @@ def test_captain_reply_from_the_phone_reaches_the_tracking_page_internal_never(p
     expect(outbox_count(page)).to_have_text("0", timeout=15000)
     page.goto(f"{base}/app/item/{other['id']}")
     reject = page.locator("form.action", has=page.locator("button[data-action=reject]"))
-    expect(reject.locator("input[name=public_reply]")).not_to_be_checked()
+    # Ticked by default (a refused resident should hear why); an internal note is unticked.
+    expect(reject.locator("input[name=public_reply]")).to_be_checked()
+    reject.locator("input[name=public_reply]").uncheck()
     reject.locator("textarea[name=comment]").fill("内部备注：已电话沟通")
     reject.locator("button[data-action=reject]").click()
     expect(outbox_count(page)).to_have_text("0", timeout=15000)

@@ -18,6 +18,7 @@ from app.core.refcache import cached
 from app.notifications.models import (PENDING, Channel, Delivery, Notification,
                                       PushSubscription, Webhook)
 from app.notifications.quiet import hold_until, is_urgent
+from app.submissions.choices import first_words
 
 _DELIVERIES, _NOTIFICATIONS = Delivery.__table__, Notification.__table__
 _INSERT_DELIVERIES, _INSERT_NOTIFICATIONS = insert(_DELIVERIES), insert(_NOTIFICATIONS)
@@ -244,6 +245,8 @@ def _params(event: dict, data: dict) -> dict:
         params["grid_name"] = sub.node.name
         params["form_title"] = sub.version.definition.get("title")
         params["state_label"] = sub.version.workflow["states"].get(sub.state, {}).get("label")
+        # The letter in words (its first words), not only by its tracking code.
+        params["excerpt"] = first_words(sub.data or {})
     notice = event.get("notice") or event.get("meeting")
     if notice is not None:
         params["grid_name"] = notice.node.name

@@ -6,6 +6,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
+from app.core.i18n import pick
 from app.core.ids import as_id
 from app.core.security import require_user
 from app.extensions import db
@@ -38,7 +39,9 @@ def serialize_notification(n: Notification) -> dict:
             "text": messages.render(n.kind, params), "submission_id": n.submission_id,
             "tracking_code": params.get("tracking_code"), "grid_code": params.get("grid_code"),
             "state": params.get("state"), "created_at": isoformat(n.created_at),
-            "read": n.read_at is not None, "read_at": isoformat(n.read_at)}
+            "read": n.read_at is not None, "read_at": isoformat(n.read_at),
+            "form_title": pick(params.get("form_title")) if params.get("form_title") else None,
+            "excerpt": params.get("excerpt") or None}
 
 
 @blp.route("/notifications", methods=["GET"])

@@ -9,6 +9,7 @@ from app.core.refcache import cached_object
 from app.grid.scope import scope_for
 from app.submissions.scope import submission_filter
 from app.extensions import db
+from app.submissions.choices import add_choices
 from app.submissions.contacts import contact_fields, masked_data
 from app.submissions.events import history_entry
 from app.submissions.models import Submission, SubmissionEvent
@@ -111,6 +112,7 @@ def serialize(sub: Submission, user, detail: bool = False, history: list | None 
     if detail:
         out["history"] = history if history is not None else read_history(sub)
         actions = allowed_actions(user, sub) if user else []
+        add_choices(user, sub, actions)
         # The contract's list of action names, and the details a screen needs to offer them.
         out["allowed_actions"] = list(dict.fromkeys(a["action"] for a in actions))
         out["actions"] = actions

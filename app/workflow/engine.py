@@ -83,7 +83,9 @@ def allowed_actions(user, sub) -> list[dict]:
         if state in t["from"] and may_take(user, sub, t, state, workflow, scope):
             out.append({"action": t["name"], "label": t.get("label"),
                         "comment": t.get("comment", "optional"),
-                        "partner": t.get("partner"), "to": t["to"]})
+                        "partner": t.get("partner"), "to": t["to"],
+                        "duplicate_of": t.get("duplicate_of"),
+                        "reroute": bool(t.get("reroute"))})
     return out
 
 

@@ -13,6 +13,8 @@ import { loginView } from './views/login.js';
 import { claimsView, meetingsView, pointsView, postsView } from './views/posts.js';
 import { publicView, trackView } from './views/public.js';
 import { lettersView } from './views/roles.js';
+import { backHome } from './views/nav.js';
+import { passwordView } from './views/password.js';
 import { draftsView, sentView } from './views/lists.js';
 import { afterRender, forgetPush, notificationsView, startNotifications } from './notify.js';
 
@@ -39,10 +41,9 @@ async function render() {
   document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
   document.getElementById('lang').textContent = t('language');
   document.getElementById('sign-out').textContent = t('sign_out');
-  document.querySelector('#sync-button .chip-label').textContent = t('outbox_label');
   applyLargeText();
   const persist = document.getElementById('persist');
-  if (persist.dataset.persisted) {
+  if (persist.dataset.persisted === 'true' || persist.dataset.persisted === 'false') {
     persist.querySelector('span').textContent = t(persist.dataset.persisted === 'true' ? 'persist_granted' : 'persist_denied');
     persist.querySelector('button').textContent = t('got_it');
   }
@@ -74,10 +75,11 @@ async function render() {
   else if (parts[0] === 'letters') view = await lettersView(ctx);
   else if (parts[0] === 'points') view = await pointsView(ctx);
   else if (parts[0] === 'meetings') view = await meetingsView(ctx);
-  else if (parts[0] === 'outbox') view = await outboxPanel(ctx);
+  else if (parts[0] === 'outbox') view = h('section', {}, backHome(), await outboxPanel(ctx));
   else if (parts[0] === 'drafts') view = await draftsView(ctx);
   else if (parts[0] === 'sent') view = await sentView(ctx);
   else if (parts[0] === 'notifications') view = await notificationsView(ctx);
+  else if (parts[0] === 'password') view = passwordView(ctx);
   else if (parts[0] === 'fix' && parts[1]) view = await fixView(ctx, parts[1], formView);
   else view = await homeView(ctx);
   clear(main).append(view);
@@ -88,13 +90,28 @@ async function render() {
   updateStatus();
 }
 
+// A resident's pages (the QR page, tracking) and the sign-in screen are not a captain's app.
+function screenKind() {
+  const path = location.pathname;
+  if (path.startsWith('/app/s/')) return 'public';
+  if (path.startsWith('/app/t')) return 'track';
+  return ctx.session ? 'staff' : 'sign-in';
+}
+
 async function updateStatus() {
   const session = await getSession();
   const n = await outbox.count(userKey(session && !session.expired ? session : null));
+  const kind = screenKind();
+  const resident = kind === 'public' || kind === 'track';
   countEl.textContent = String(n);
   countEl.parentElement.classList.toggle('has-items', n > 0);
-  netEl.textContent = navigator.onLine ? t('online') : t('offline');
+  // Residents (and the sign-in screen) see the waiting count only when something waits.
+  countEl.parentElement.hidden = kind !== 'staff' && n === 0;
+  document.querySelector('#sync-button .chip-label').textContent = t(resident ? 'public_waiting' : 'outbox_label');
+  const offlineWords = { public: 'offline_public', track: 'offline_track', 'sign-in': 'offline_sign_in', staff: 'offline' }[kind];
+  netEl.textContent = navigator.onLine ? t('online') : t(offlineWords);
   document.body.classList.toggle('is-offline', !navigator.onLine);
+  if (resident && n > 0 && !hintDismissed) showPersistHint(t('public_persist'));
 }
 
 function showNotice(text) { noticeEl.textContent = text; noticeEl.hidden = !text; }
@@ -242,11 +259,25 @@ async function registerWorker() {
   navigator.serviceWorker.addEventListener('message', (event) => { if (event.data === 'outbox-changed') updateStatus(); });
 }
 
-// Ask to keep this phone's data; say what that means once, in plain words, then never again.
+// A resident with a letter waiting on this phone: the one hint that matters to them.
+function showPersistHint(text) {
+  const el = document.getElementById('persist');
+  el.dataset.persisted = '';
+  el.querySelector('span').textContent = text;
+  const button = el.querySelector('button');
+  button.textContent = t('got_it');
+  button.onclick = () => { el.hidden = true; hintDismissed = true; };
+  el.hidden = false;
+}
+let hintDismissed = false;
+
+// Ask to keep this phone's data; say what that means once, in plain words, then never again
+// (to staff: a resident hears of it only when a letter waits, see updateStatus).
 async function persistStorage() {
   const el = document.getElementById('persist');
   if (!navigator.storage || !navigator.storage.persist) return;
   const granted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
+  if (screenKind() !== 'staff') return;
   if (localStorage.getItem('tongxin-persist-told')) return;
   localStorage.setItem('tongxin-persist-told', '1');
   el.dataset.persisted = String(granted);

@@ -7,6 +7,7 @@ import { h } from './dom.js';
 import { dateTime } from './format.js';
 import { t } from './i18n.js';
 import { userKey } from './state.js';
+import { backHome } from './views/nav.js';
 
 const PUSH_KEY = (user) => `push-opt-in:${user}`;
 const PENDING_KEY = (user) => `notify-read-pending:${user}`;
@@ -69,7 +70,7 @@ export async function notificationsView(ctx) {
     await markRead(session, [item.id]);
     ctx.go(item.submission_id ? `/app/item/${item.submission_id}` : '/app/');
   };
-  return h('section', {},
+  return h('section', {}, backHome(),
     h('h2', {}, t('notifications')),
     await pushSwitch(session),
     items.length ? h('button', { type: 'button', class: 'small', 'data-testid': 'read-all',
@@ -79,6 +80,9 @@ export async function notificationsView(ctx) {
       h('li', { class: item.read ? 'read' : 'unread', dataset: { notification: item.id } },
         h('a', { href: item.submission_id ? `/app/item/${item.submission_id}` : '/app/', onclick: open(item) },
           item.read ? '' : '● ', item.text),
+        // Which letter, in words: its form and first words (a tracking code says nothing).
+        item.excerpt ? h('div', { class: 'excerpt', 'data-testid': 'notification-letter' },
+          item.form_title ? t('notify_letter', { form: item.form_title, words: item.excerpt }) : item.excerpt) : null,
         h('div', { class: 'help' }, dateTime(item.created_at))))
       : h('li', {}, t('notify_none'))));
 }

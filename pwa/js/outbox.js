@@ -8,6 +8,7 @@ const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('
 const listeners = new Set();
 
 export function onChange(fn) { listeners.add(fn); }
+export function offChange(fn) { listeners.delete(fn); }
 function changed() {
   listeners.forEach((fn) => fn());
   if (channel) channel.postMessage('changed');

@@ -158,16 +158,28 @@ function check(field, value) {
 export function showErrors(form, errors) {
   form.querySelectorAll('.error').forEach((el) => { el.textContent = ''; });
   form.querySelectorAll('.invalid').forEach((el) => el.classList.remove('invalid'));
-  let first = null;
+  const rows = [];
   for (const [name, message] of Object.entries(errors || {})) {
     const key = name.startsWith('data.') ? name.slice(5) : name;
     const el = form.querySelector(`#e-${CSS.escape(key)}`);
     if (!el) continue;
     el.textContent = Array.isArray(message) ? message.join(' ') : message;
     el.parentElement.classList.add('invalid');
-    first = first || el.parentElement;
+    rows.push(el.parentElement);
   }
-  if (first) first.scrollIntoView({ block: 'center' });
+  // The first error on the screen (not the first named), in view, its field focused: the
+  // person reads what to fix where their eyes and the screen reader are.
+  const first = rows.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1))[0];
+  if (first) {
+    first.scrollIntoView({ block: 'center' });
+    const control = first.querySelector('input:not([type=hidden]), select, textarea');
+    if (control) control.focus({ preventScroll: true });
+  }
+}
+
+// "2栋" before "10栋": names compared with their numbers as numbers.
+export function naturalOrder(a, b) {
+  return String(a).localeCompare(String(b), 'zh-CN', { numeric: true });
 }
 
 // Phones take big photos; keep about 1600 px on the long side before storing them.

@@ -3,30 +3,38 @@ import { api } from '../api.js';
 import { h } from '../dom.js';
 import { dateTime } from '../format.js';
 import { pick, t } from '../i18n.js';
-import { add, newId, PUBLIC } from '../outbox.js';
+import { add, get, newId, offChange, onChange, PUBLIC, sentLog } from '../outbox.js';
 import { tellFate } from './lists.js';
+import { backHome } from './nav.js';
 import { deleteDraft, getDraft, restore, sameValues, saveDraft, snapshot } from '../drafts.js';
-import { collect, downscale, renderForm, showErrors } from '../forms/render.js';
+import { collect, downscale, naturalOrder, renderForm, showErrors } from '../forms/render.js';
 import { cached, formDefinition, userKey } from '../state.js';
 
 export async function formView(ctx, slug, { publicCode = null, fix = null } = {}) {
   const session = publicCode ? null : ctx.session;
   const definition = fix ? fix.definition : await formDefinition(session, slug);
-  if (!definition) return h('div', { class: 'card' }, t('no_cache'));
+  if (!definition) {
+    // Online, the server was asked and knows no such form (or it is closed); offline, the
+    // phone has not kept it yet.
+    return h('section', {}, publicCode ? null : backHome(),
+      h('p', { class: 'card', 'data-testid': 'form-missing' }, t(navigator.onLine ? 'form_missing' : 'no_cache')));
+  }
   const grid = session ? await cached(session, 'grid') : null;
   const posts = session ? await cached(session, 'posts') : null;
   const params = new URLSearchParams(location.search);
-  const buildings = (grid ? grid.items : []).filter((n) => n.level === 'building');
+  const buildings = (grid ? grid.items : []).filter((n) => n.level === 'building')
+    .sort((a, b) => naturalOrder(a.name, b.name));
   const form = renderForm(definition, { nodes: grid ? grid.items : [], posts: posts ? posts.items : [] });
-  const where = h('select', { name: 'grid_code', id: 'f-grid_code' },
+  const where = h('select', { name: 'grid_code', id: 'f-grid_code', 'aria-describedby': 'e-grid_code' },
     h('option', { value: '' }, t('choose')), buildings.map((n) => h('option', { value: n.code }, n.name)));
   const preset = fix ? fix.op.grid_code : params.get('grid_code');
   if (preset) where.value = preset;
   else if (buildings.length === 1) where.value = buildings[0].code;
   const needsWhere = !publicCode && !definition.fields.some((f) => f.type === 'post');
   if (needsWhere) {
-    form.prepend(h('div', { class: 'field' }, h('label', { class: 'label', for: 'f-grid_code' }, t('building')),
-      where, h('div', { class: 'error', id: 'e-grid_code' })));
+    form.prepend(h('div', { class: 'field', dataset: { field: 'grid_code' } },
+      h('label', { class: 'label', for: 'f-grid_code' }, t('building'), h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')),
+      where, h('div', { class: 'error', id: 'e-grid_code', role: 'alert' })));
   }
   if (fix) prefill(form, definition, fix.op.data);
   const status = h('div', { class: 'notice', role: 'status', 'data-testid': 'form-status' });
@@ -89,16 +97,33 @@ export async function formView(ctx, slug, { publicCode = null, fix = null } = {}
     status.textContent = navigator.onLine ? t('sending') : t('saved_offline');
     if (navigator.onLine) await ctx.flushSoon();
     await tellFate(ctx, op.uuid, user, status, Boolean(publicCode));
+    followUntilSent(ctx, op.uuid, user, status, Boolean(publicCode));
   }
   if (publicCode && navigator.onLine) loadSimilar(publicCode, similar).catch(() => {});
   const board = publicCode ? await publicNotices(publicCode) : null;
   const events = publicCode && navigator.onLine ? await publicActivities(publicCode) : null;
   return h('section', {},
+    publicCode ? null : fix ? backHome('/app/outbox', t('back_outbox')) : backHome(),
     h('h2', {}, publicCode ? t('public_title') : pick(definition.title)),
     draftNote,
     publicCode ? h('p', { class: 'help' }, t('anonymous_note')) : null,
     definition.description ? h('p', { class: 'help' }, pick(definition.description)) : null,
     board, events, similar, form);
+}
+
+// Saved offline: when the item leaves the outbox later (signal back, this page or the service
+// worker sending it), say what became of it here, with the tracking code for a resident.
+function followUntilSent(ctx, key, user, status, isPublic) {
+  const check = async () => {
+    if (!status.isConnected) { offChange(check); return; }
+    const sent = (await sentLog(user)).some((e) => e.key === key);
+    const item = await get(key);
+    if (!sent && item && item.status === 'waiting') return;
+    offChange(check);
+    await tellFate(ctx, key, user, status, isPublic);
+    status.dispatchEvent(new CustomEvent('fate', { bubbles: true }));
+  };
+  onChange(check);
 }
 
 function prefill(form, definition, data) {

@@ -14,7 +14,8 @@ export async function homeView(ctx) {
   const roles = (me.roles || []).map((r) => `${roleLabel(r.role)}${r.grid_name ? ` · ${r.grid_name}` : ''}${r.org ? ` · ${r.org}` : ''}`);
   const notices = await cached(ctx.session, 'notices');
   return h('section', {},
-    h('div', { class: 'card' }, h('h2', {}, me.display_name || ctx.session.user), h('div', { class: 'help' }, roles.join('；'))),
+    h('div', { class: 'card' }, h('h2', {}, me.display_name || ctx.session.user), h('div', { class: 'help' }, roles.join('；')),
+      h('p', {}, h('a', { href: '/app/password', 'data-link': true, 'data-testid': 'password-link' }, t('password_change')))),
     roleTiles(ctx, { inbox, forms, notices }),
     await listsNav(ctx),
     await noticesPanel(ctx),

@@ -5,9 +5,9 @@ import { h } from '../dom.js';
 import { cacheGet, cacheSet } from '../db.js';
 import { dateTime, eventText, fieldText, formLabel, stateLabel } from '../format.js';
 import { pick, t } from '../i18n.js';
-import { add, newId } from '../outbox.js';
 import { photoStrip } from '../photos.js';
-import { tellFate } from './lists.js';
+import { actionForm, draftKeeper, takeSaid } from './actions.js';
+import { backHome } from './nav.js';
 import { cached, formDefinition, formTitles, userKey } from '../state.js';
 import { isOverdue, timeLeftLine } from './roles.js';
 
@@ -39,8 +39,8 @@ export async function inboxView(ctx) {
     || (a.auto_at && b.auto_at ? a.auto_in_seconds - b.auto_in_seconds : 0));
   const titles = await formTitles(ctx.session);
   const title = (slug) => formLabel(slug) || pick(titles.get(slug));
-  if (!items.length) return h('section', {}, h('h2', {}, t('inbox')), h('p', { class: 'card' }, t('no_items')));
-  return h('section', {}, h('h2', {}, `${t('inbox')} (${items.length})`),
+  if (!items.length) return h('section', {}, backHome(), h('h2', {}, t('inbox')), h('p', { class: 'card' }, t('no_items')));
+  return h('section', {}, backHome(), h('h2', {}, `${t('inbox')} (${items.length})`),
     h('ul', { class: 'list' }, items.map((item) => h('li', { class: 'card' },
       h('a', { href: `/app/item/${item.id}`, 'data-link': true, class: 'item-link' },
         h('span', { class: 'badge' }, stateLabel(item)), ' ',
@@ -87,8 +87,13 @@ export async function detailView(ctx, id) {
     item = inbox && inbox.items.find((s) => String(s.id) === String(id));
   }
   if (!item) return h('div', { class: 'card' }, t('no_cache'), ' ', h('a', { href: '/app/', 'data-link': true }, t('home')));
-  const status = h('div', { class: 'notice', role: 'status' });
-  const actions = (item.actions || []).map((action) => actionForm(ctx, item, action, status));
+  // The word about the last action (or its refusal) at the top, in view and focused.
+  const note = takeSaid(item.id);
+  const status = h('div', { class: `notice${note && note.warn ? ' warn' : ''}`, role: 'status', tabindex: '-1', 'data-testid': 'action-status' },
+    note ? h('strong', { 'data-testid': note.warn ? 'refused' : 'submitted' }, note.text) : null);
+  const keeper = draftKeeper(ctx, item);
+  const actions = (item.actions || []).map((action) => actionForm(ctx, item, action, status, keeper));
+  if (note) whenShown(status, () => { status.focus({ preventScroll: true }); status.scrollIntoView({ block: 'center' }); });
   const facts = [
     item.partner ? h('div', { class: 'help' }, t('partner_unit', { name: item.partner })) : null,
     item.duplicate_of ? h('div', { class: 'help' }, h('a', { href: `/app/item/${item.duplicate_of}`, 'data-link': true },
@@ -97,10 +102,11 @@ export async function detailView(ctx, id) {
   ];
   const definition = await formDefinition(ctx.session, item.form);
   const title = formLabel(item.form) || (definition ? pick(definition.title) : '');
-  return h('section', {}, h('h2', {}, `${title} #${item.id} · ${item.grid_name}`),
+  return h('section', {}, backHome('/app/inbox', t('back_inbox')), h('h2', {}, `${title} #${item.id} · ${item.grid_name}`),
     h('p', {}, h('span', { class: 'badge', 'data-testid': 'item-state' }, stateLabel(item)), ' ',
       h('span', { class: 'help' }, t('submitted_on', { time: dateTime(item.created_at) }))),
-    h('div', { class: 'card fields' }, await fieldRows(ctx, item), facts), status,
+    status,
+    h('div', { class: 'card fields' }, await fieldRows(ctx, item), facts),
     h('div', { class: 'actions' }, actions),
     item.history ? h('div', { class: 'card' }, h('h3', {}, t('history')), h('ol', { class: 'history' }, item.history.map((e) =>
       // A timer's comment is the machine's note; its sentence says it in words.
@@ -109,50 +115,8 @@ export async function detailView(ctx, id) {
     h('p', {}, h('a', { href: '/app/inbox', 'data-link': true }, t('back'))));
 }
 
-function actionForm(ctx, item, action, status) {
-  const needsComment = action.comment === 'required';
-  const form = h('form', { class: 'action card' },
-    needsComment || action.action === 'resolve' ? h('textarea', { name: 'comment', placeholder: t('comment'), rows: 2 }) : null,
-    action.partner === 'required' ? h('input', { name: 'partner', placeholder: t('partner') }) : null,
-    publicReplyChoice(item, action),
-    h('button', { type: 'submit', class: 'primary', 'data-action': action.action }, pick(action.label)));
-  let busy = false;  // a double tap makes one action
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (busy) return;
-    busy = true;
-    const comment = form.comment ? form.comment.value.trim() : '';
-    if (needsComment && !comment) { busy = false; status.textContent = `${t('comment')}: ${t('required')}`; return; }
-    const op = { op: 'transition', op_id: newId(), submission: item.uuid, action: action.action,
-                 expected_state: item.state, comment: comment || undefined,
-                 partner: form.partner ? form.partner.value.trim() : undefined,
-                 public_reply: Boolean(form.public_reply && form.public_reply.checked && comment) };
-    await add({ key: op.op_id, user: userKey(ctx.session), kind: 'transition', op,
-                title: `${pick(action.label)} #${item.id}` });
-    const inbox = await cached(ctx.session, 'inbox');
-    if (inbox) {
-      inbox.items = inbox.items.filter((s) => s.id !== item.id);
-      await cacheSet(userKey(ctx.session), 'inbox', inbox);
-    }
-    form.querySelectorAll('button').forEach((b) => { b.disabled = true; });
-    // Honest feedback (issue 23): done at once when online, "uploads later" only when it waits.
-    status.textContent = navigator.onLine ? t('sending') : t('action_queued');
-    if (navigator.onLine) await ctx.flushSoon();
-    await tellFate(ctx, op.op_id, userKey(ctx.session), status);
-  });
-  return form;
-}
-
-
-// Whether the resident reads this reply on their tracking page (as the console's checkbox):
-// offered where the action takes a comment; ticked for the final answer to a resident's letter.
-function publicReplyChoice(item, action) {
-  const takesComment = action.comment === 'required' || action.action === 'resolve';
-  if (!takesComment || item.form !== 'suggestion') return null;
-  const id = `public-reply-${item.id}-${action.action}`;
-  return h('div', { class: 'public-reply' },
-    h('label', { class: 'check', for: id },
-      h('input', { type: 'checkbox', name: 'public_reply', id, checked: action.action === 'resolve' }),
-      t('public_reply')),
-    h('div', { class: 'help' }, t('public_reply_hint')));
+// Once `el` is on the screen (the view is attached after it is built), run `fn`.
+function whenShown(el, fn, tries = 60) {
+  if (el.isConnected) fn();
+  else if (tries > 0) requestAnimationFrame(() => whenShown(el, fn, tries - 1));
 }

@@ -7,6 +7,7 @@ import { t } from '../i18n.js';
 import { deleteDraft, draftWords, listDrafts } from '../drafts.js';
 import { get, items, PUBLIC, SENT_DAYS, sentLog, updateSent } from '../outbox.js';
 import { userKey } from '../state.js';
+import { backHome } from './nav.js';
 
 // An outbox item's trouble in words (never a code).
 export function errorWords(item) {
@@ -41,15 +42,17 @@ export async function tellFate(ctx, uuid, user, status, isPublic = false) {
   const item = await get(uuid);
   if (item && item.status !== 'waiting') {
     status.classList.add('warn');
-    status.append(t('not_accepted'), ' ', errorWords(item), ' ',
-      item.kind === 'submit' && item.status === 'invalid'
-        ? h('a', { href: `/app/fix/${item.key}`, 'data-link': true }, t('fix')) : null);
+    status.append(t('not_accepted'), ' ', errorWords(item));
+    if (item.kind === 'submit' && item.status === 'invalid') {
+      status.append(' ', h('a', { href: `/app/fix/${item.key}`, 'data-link': true }, t('fix')));
+    }
     return;
   }
   status.append(t(entry === undefined && item && item.kind !== 'submit' ? 'action_queued' : 'saved_offline'));
 }
 
 function draftHref(draft) {
+  if (draft.href) return draft.href;   // a reply typed on an item
   return draft.public_code ? `/app/s/${encodeURIComponent(draft.public_code)}` : `/app/new/${encodeURIComponent(draft.slug)}`;
 }
 
@@ -78,7 +81,7 @@ export async function draftsView(ctx) {
       h('button', { type: 'button', class: 'danger', onclick: async () => {
         if (confirm(t('confirm_delete_draft'))) { await deleteDraft(d.user, d.form); ctx.rerender(); }
       } }, t('delete')))));
-  return h('section', {}, h('h2', {}, t('drafts'), ' ',
+  return h('section', {}, backHome(), h('h2', {}, t('drafts'), ' ',
     h('span', { class: 'badge', 'data-testid': 'draft-count' }, drafts.length)),
   h('p', { class: 'help' }, t('drafts_help')),
   drafts.length ? h('ul', { class: 'list', 'data-testid': 'draft-list' }, rows) : h('p', {}, t('no_drafts')));
@@ -122,7 +125,7 @@ export async function sentView(ctx) {
       h('a', { href: `/app/t/${e.tracking_code}`, 'data-link': true }, e.tracking_code)) : null,
     e.submission_id && ctx.session && e.owner !== PUBLIC
       ? h('a', { href: `/app/item/${e.submission_id}`, 'data-link': true }, t('open')) : null));
-  return h('section', {}, h('h2', {}, t('sent_list')),
+  return h('section', {}, backHome(), h('h2', {}, t('sent_list')),
     h('p', { class: 'help' }, navigator.onLine ? t('sent_help') : t('sent_help_offline')),
     log.length ? h('ul', { class: 'list', 'data-testid': 'sent-list' }, rows)
       : h('div', { 'data-testid': 'sent-list' }, h('p', {}, t('nothing_sent'))));

@@ -3,6 +3,7 @@ import { h } from '../dom.js';
 import { setSession } from '../db.js';
 import { duration } from '../format.js';
 import { t } from '../i18n.js';
+import '../words-field.js';
 import '../words-roles.js';
 import { refreshCaches } from '../state.js';
 
@@ -31,7 +32,7 @@ export function loginView(ctx) {
       ctx.go('/app/');
       ctx.flushSoon();
     } catch (err) {
-      message.textContent = err instanceof ApiError ? signInTrouble(err) : t('offline');
+      message.textContent = err instanceof ApiError ? signInTrouble(err) : t('offline_sign_in');
     }
   });
   return form;

@@ -7,6 +7,7 @@ import { add, items, newId, remove } from '../outbox.js';
 import '../words-roles.js';
 import { cacheSet } from '../db.js';
 import { cached, formDefinition, userKey } from '../state.js';
+import { backHome } from './nav.js';
 
 // Claims: what I hold (from GET /posts/claims, kept for offline) and what waits in the outbox.
 async function claimState(ctx, { refresh = false } = {}) {
@@ -143,7 +144,7 @@ export async function postsView(ctx) {
       h('div', {}, t('capacity', post)), post.description ? h('p', {}, post.description) : null,
       h('div', { class: 'row' }, action));
   });
-  return h('section', {}, h('h2', {}, kind === 'activity' ? t('activities_tile') : t('posts')), statusBox(),
+  return h('section', {}, backHome(), h('h2', {}, kind === 'activity' ? t('activities_tile') : t('posts')), statusBox(),
     claimsCard(ctx, state, all), h('ul', { class: 'list' }, list));
 }
 
@@ -152,12 +153,12 @@ export async function claimsView(ctx) {
   const posts = await cached(ctx.session, 'posts');
   const state = await claimState(ctx, { refresh: true });
   await sweepRefused(ctx, state);
-  return h('section', {}, h('h2', {}, t('my_claims')), statusBox(), claimsCard(ctx, state, posts ? posts.items : []),
+  return h('section', {}, backHome(), h('h2', {}, t('my_claims')), statusBox(), claimsCard(ctx, state, posts ? posts.items : [], true),
     h('p', {}, h('a', { href: '/app/posts', 'data-link': true, class: 'button' }, t('posts'))));
 }
 
 // Each claim by its post's name, time and place, its state in words, and a cancel button.
-function claimsCard(ctx, state, posts) {
+function claimsCard(ctx, state, posts, ownScreen = false) {
   const rows = state.claims.map((c) => {
     const pending = state.cancelling.has(c.uuid);
     const post = c.post;
@@ -177,24 +178,32 @@ function claimsCard(ctx, state, posts) {
   });
   return h('div', { class: 'card' }, h('h3', {}, t('my_claims')),
     h('ul', { class: 'list claims', 'data-testid': 'my-claims' }, queued, rows),
-    rows.length || queued.length ? null : h('p', { class: 'help' }, t('my_claims_none')));
+    rows.length || queued.length ? null : h('p', { class: 'help' }, ownScreen
+      // On its own screen there is no list below: a link to the posts instead.
+      ? [t('my_claims_none_here'), ' ', h('a', { href: '/app/posts', 'data-link': true, 'data-testid': 'go-posts' }, t('go_posts'))]
+      : t('my_claims_none')));
 }
 
 export async function pointsView(ctx) {
   let points = await cached(ctx.session, 'points');
   if (navigator.onLine) points = await api('/points/me').catch(() => points);
-  return h('section', {}, h('h2', {}, t('points')),
+  return h('section', {}, backHome(), h('h2', {}, t('points')),
     h('p', { class: 'big-number' }, `${t('total_points')}: `, h('strong', { 'data-testid': 'points-total' }, points ? points.total : 0)),
     h('ul', { class: 'list' }, (points ? points.entries : []).map((e) => h('li', { class: 'card' },
       h('div', { class: 'help' }, dateOnly(e.at)),
       e.submission_id
-        ? h('a', { href: `/app/item/${e.submission_id}`, 'data-link': true }, t('points_reason', { reason: pointsReason(e), n: e.points }))
-        : t('points_reason', { reason: pointsReason(e), n: e.points })))));
+        ? h('a', { href: `/app/item/${e.submission_id}`, 'data-link': true, 'data-testid': 'points-line' }, pointsLine(e))
+        : h('span', { 'data-testid': 'points-line' }, pointsLine(e))))));
 }
 
-// Why the points were given: the server's sentence, else the form's name and the letter's number.
-function pointsReason(e) {
+// Why the points were given and how many: the server's sentence says both ("办结来信 #2：+5");
+// else the form's name and the letter's number, with the points added here.
+function pointsLine(e) {
   if (e.text) return e.text;
+  return t('points_reason', { reason: pointsReason(e), n: e.points });
+}
+
+function pointsReason(e) {
   const [slug, action] = String(e.reason || '').split(':');
   const form = formLabel(slug) || t('points');
   const what = action ? actionLabel(action) : '';
@@ -206,8 +215,8 @@ export async function meetingsView(ctx) {
   let meetings = await cached(ctx.session, 'meetings');
   if (navigator.onLine) meetings = await api('/meetings').catch(() => meetings);
   const list = meetings ? meetings.items : [];
-  if (!list.length) return h('section', {}, h('h2', {}, t('meetings')), h('p', { class: 'card' }, t('no_meetings')));
-  return h('section', {}, h('h2', {}, t('meetings')), h('ul', { class: 'list' }, list.map((m) => h('li', { class: 'card', dataset: { meeting: m.id } },
+  if (!list.length) return h('section', {}, backHome(), h('h2', {}, t('meetings')), h('p', { class: 'card' }, t('no_meetings')));
+  return h('section', {}, backHome(), h('h2', {}, t('meetings')), h('ul', { class: 'list' }, list.map((m) => h('li', { class: 'card', dataset: { meeting: m.id } },
     h('strong', {}, m.title), h('div', { class: 'help' }, `${dateTime(m.starts_at)} · ${m.place} · ${m.grid_name}`),
     m.decisions.length ? h('div', {}, h('div', {}, t('decisions')), h('ul', {}, m.decisions.map((d) =>
       h('li', {}, h('a', { href: `/app/item/${d.dispatch}`, 'data-link': true }, `#${d.dispatch}`), ` → ${d.partner || ''}`)))) : null))));

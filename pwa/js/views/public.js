@@ -5,7 +5,8 @@ import { cacheGet } from '../db.js';
 import { h } from '../dom.js';
 import { dateOnly, dateTime, roleLabel, stateLabel } from '../format.js';
 import { t } from '../i18n.js';
-import { PUBLIC } from '../outbox.js';
+import { firstWords, items, offChange, onChange, PUBLIC, sentLog } from '../outbox.js';
+import '../words-field.js';
 import '../words-roles.js';
 
 // The building's QR page: its name and community on top, the form next, then (collapsed) the
@@ -28,6 +29,13 @@ export async function publicView(ctx, code, formView) {
   // The similar letters go just above the submit button, where the resident is looking.
   const submit = form.querySelector('button[type=submit]');
   form.insertBefore(similar, submit);
+  const mine = h('div', { class: 'card my-letters', 'data-testid': 'my-letters' });
+  view.append(mine);
+  await myLetters(mine);
+  // The list follows the outbox: a letter saved offline gets its code when it is sent.
+  const follow = () => { if (mine.isConnected) myLetters(mine).catch(() => {}); else offChange(follow); };
+  onChange(follow);
+  view.addEventListener('fate', follow);
   if (extras.length) {
     const more = h('details', { class: 'card more' }, h('summary', {}, t('more_about_building')));
     extras.forEach((el) => { el.classList.remove('card'); more.append(el); });
@@ -42,6 +50,23 @@ export async function publicView(ctx, code, formView) {
     });
   }
   return view;
+}
+
+// "What you sent" from this phone: kept here (the sent log), each with its tracking code, and
+// what still waits for signal. A resident has no account: this phone is their memory.
+async function myLetters(box) {
+  const log = (await sentLog(PUBLIC)).filter((e) => e.kind === 'submit' && e.tracking_code);
+  const waiting = (await items(PUBLIC)).filter((i) => i.kind === 'submit');
+  if (!log.length && !waiting.length) { box.hidden = true; return; }
+  box.hidden = false;
+  box.replaceChildren(h('h3', {}, t('my_letters')), h('p', { class: 'help' }, t('my_letters_help')),
+    h('ul', { class: 'list' },
+      waiting.map((i) => h('li', { class: 'my-letter' }, h('div', {}, firstWords(i) || i.title),
+        h('div', { class: 'help' }, `${t('saved_on', { time: dateTime(i.created_at) })} · ${t('letter_waiting')}`))),
+      log.map((e) => h('li', { class: 'my-letter', dataset: { key: e.key } }, h('div', {}, e.excerpt || e.title),
+        h('div', { class: 'help' }, [e.grid_name, dateTime(e.sent_at), e.state_label].filter(Boolean).join(' · ')),
+        h('div', {}, `${t('tracking_code')}：`,
+          h('a', { href: `/app/t/${encodeURIComponent(e.tracking_code)}`, 'data-link': true, class: 'tracking' }, e.tracking_code))))));
 }
 
 async function showSimilar(code, text, box) {

@@ -7,6 +7,7 @@ import { dateTime, duration, stateLabel } from '../format.js';
 import { pick, t } from '../i18n.js';
 import { cached, userKey } from '../state.js';
 import '../words-roles.js';
+import { backHome } from './nav.js';
 
 const GRID_STAFF = ['captain', 'branch', 'committee', 'admin'];
 const HELPER_FORMS = ['member-registration'];
@@ -124,12 +125,11 @@ export async function lettersView(ctx) {
     } catch (err) { /* keep the cached list */ }
   }
   const list = letters ? letters.items : [];
-  return h('section', {}, h('h2', {}, t('letters_of_building')),
+  return h('section', {}, backHome(), h('h2', {}, t('letters_of_building')),
     list.length ? h('ul', { class: 'list', 'data-testid': 'letters' }, list.map((s) => h('li', { class: 'card' },
       h('a', { href: `/app/item/${s.id}`, 'data-link': true, class: 'item-link' },
         h('span', { class: 'badge' }, stateLabel(s)), ' ', h('span', { class: 'grid' }, s.grid_name),
         h('div', { class: 'summary' }, String((s.data && s.data.content) || '').slice(0, 80)),
         h('div', { class: 'help' }, t('submitted_on', { time: dateTime(s.created_at) }))))))
-      : h('p', { class: 'card' }, t('no_letters')),
-    h('p', {}, h('a', { href: '/app/', 'data-link': true }, t('back'))));
+      : h('p', { class: 'card' }, t('no_letters')));
 }
