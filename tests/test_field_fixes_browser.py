@@ -1,34 +1,17 @@
 """The field app as a retired captain on a cheap phone finds it (a tester's walk at 360 px in
 zh-CN): actions that need a pick offer it, the screen changes after an action, typed replies
 and residents' tracking codes are kept on the phone, every screen has a way back. Debian's
-Chromium via Playwright, as tests/test_pwa_browser.py."""
+Chromium via Playwright (tests/browser.py), on a 360 px phone of its own."""
 import json
 import os
 
 import pytest
 import requests
 
+from tests.browser import expect, outbox_count, shot, sign_in, token_for, wait_for_worker
 from tests.conftest import PASSWORD, suggestion
-from tests.test_pwa_browser import ARGS, CHROMIUM, outbox_count, shot, sign_in, token_for, wait_for_worker
-from tests.test_pwa_browser import pytestmark  # noqa: F401  (browser marks and skips)
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - the module is skipped (pytestmark)
-    expect = sync_playwright = None
-
-
-@pytest.fixture(scope="module")
-def pw():
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(pw):
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-    yield browser
-    browser.close()
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
