@@ -3,6 +3,8 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 
+from app.core.openapi import answers
+from app.grid.schemas import GridListSchema
 from app.core.paths import under
 from app.grid.scope import scope_for
 from app.core.security import require_user
@@ -13,6 +15,7 @@ blp = Blueprint("grid", __name__, url_prefix="/api/v1/grid", description="The gr
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(**answers(GridListSchema))
 def list_nodes():
     """Flat list with parent codes. Staff: their subtrees and the path to them; other
     signed-in users (who pick where they live): the whole grid. `?all=1` forces the latter."""
