@@ -45,6 +45,19 @@ def answers(schema, *codes: str, description: str = "Success") -> dict:
         "application/json": {"schema": schema}}} for code in codes or ("200",)}}
 
 
+def query(name: str, description: str, schema: dict | None = None,
+          required: bool = False) -> dict:
+    """A query parameter a view reads from `request.args` (a plain string unless said)."""
+    return {"name": name, "in": "query", "required": required,
+            "schema": schema or {"type": "string"}, "description": description}
+
+
+# A query's time: a date-time, a date (community midnight), or empty (no filter).
+WHEN = {"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}, {"maxLength": 0}]}
+# A database id in a query (app/core/ids.py as_id).
+ID = {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}
+
+
 def is_public(endpoint: str, path: str) -> bool:
     return endpoint in ANONYMOUS_WRITES or endpoint in PUBLIC_READS or \
         path.startswith(ANONYMOUS_WRITE_PREFIXES)

@@ -14,7 +14,7 @@ from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code
-from app.core.openapi import answers
+from app.core.openapi import answers, query
 from app.lists.models import Resource
 from app.lists.schemas import ResourceItemSchema, ResourceListSchema
 
@@ -71,7 +71,9 @@ def create_resource(args):
 
 
 @blp.route("", methods=["GET"])
-@blp.doc(**answers(ResourceListSchema))
+@blp.doc(parameters=[query("grid_code", "a node's subtree"), query("category", "a category"),
+                     query("org", "a partner unit's name")],
+         **answers(ResourceListSchema))
 def list_resources():
     """Resources in the caller's grid (partners: their own units'). Filters: grid_code, category, org."""
     user = require_user()

@@ -12,7 +12,7 @@ from app.extensions import db, limiter
 from app.grid.models import path_ids
 from app.grid.services import node_by_code
 from app.notices.models import Notice, NoticeRelay
-from app.core.openapi import answers
+from app.core.openapi import answers, query
 from app.notices.schemas import (NoticeAnswerSchema, NoticeListSchema, NoticeSchema,
                                  PublicNoticesSchema, RelayedSchema, RelayStatusSchema)
 from app.notices.services import notice_or_404, publish_notice, relay_notice, relay_status
@@ -66,7 +66,8 @@ def my_notices():
 
 
 @blp.route("/public", methods=["GET"])
-@blp.doc(**answers(PublicNoticesSchema))
+@blp.doc(parameters=[query("grid_code", "a building's code", required=True)],
+         **answers(PublicNoticesSchema))
 @limiter.limit("60/minute")
 def public_notices():
     """Current public notices for one building, for its QR page (no sign-in)."""

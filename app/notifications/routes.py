@@ -13,7 +13,7 @@ from app.grid.scope import scope_for
 from app.grid.services import node_by_code
 from app.notifications import channels, messages, push, webhooks
 from app.notifications.fanout import channels_changed, push_changed, webhooks_changed
-from app.core.openapi import answers
+from app.core.openapi import ID, answers, query
 from app.notifications.schemas import (ChannelListSchema, ChannelSchema, DeliveryListSchema,
                                        DeliverySchema, MarkedReadSchema, NotificationPageSchema,
                                        PushKeySchema, PushRemovedSchema, PushSubscriptionSchema,
@@ -56,7 +56,8 @@ def serialize_notification(n: Notification) -> dict:
 
 
 @blp.route("/notifications", methods=["GET"])
-@blp.doc(**answers(NotificationPageSchema))
+@blp.doc(parameters=[query("before", "older than this id (`next_cursor`)", ID)],
+         **answers(NotificationPageSchema))
 def my_notifications():
     """My notifications, newest first, with the unread count (`?before=<id>` pages on)."""
     user = require_user()
@@ -203,7 +204,8 @@ def disable_webhook(webhook_id):
 
 
 @blp.route("/webhooks/<int:webhook_id>/deliveries", methods=["GET"])
-@blp.doc(**answers(DeliveryListSchema))
+@blp.doc(parameters=[query("state", "pending, delivered or failed")],
+         **answers(DeliveryListSchema))
 def list_deliveries(webhook_id):
     """The endpoint's deliveries, newest first (admin): state, attempts, last answer."""
     _require_admin()

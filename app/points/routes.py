@@ -3,7 +3,7 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
-from app.core.openapi import answers
+from app.core.openapi import answers, query
 from app.points.schemas import LeaderboardSchema, MyPointsSchema
 from app.core.paths import under
 from app.accounts.models import User
@@ -34,7 +34,8 @@ def my_points():
 
 
 @blp.route("/leaderboard", methods=["GET"])
-@blp.doc(**answers(LeaderboardSchema))
+@blp.doc(parameters=[query("grid_code", "a node's subtree (default: the caller's grid)")],
+         **answers(LeaderboardSchema))
 def leaderboard():
     """Ranked totals for points earned in a node's subtree (default: the caller's grid)."""
     user = require_user()

@@ -4,7 +4,7 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from app.core.openapi import answers
+from app.core.openapi import answers, query
 from app.core.schema_types import ItemsSchema
 from app.submissions.schemas import ErasedSchema, SupportedSchema
 from app.core.clock import isoformat
@@ -41,7 +41,9 @@ def match_score(typed: str, content: str) -> float:
 
 
 @blp.route("/submissions/similar", methods=["GET"])
-@blp.doc(**answers(ItemsSchema, description="`{id, category, category_label, …}` each"))
+@blp.doc(parameters=[query("grid_code", "a building's code", required=True),
+                     query("text", "what the resident is typing (4 characters at least)")],
+         **answers(ItemsSchema, description="`{id, category, category_label, …}` each"))
 @limiter.limit("60/minute")
 def similar():
     """Open suggestions of one building that look like `text`, the content a resident is

@@ -3,6 +3,7 @@ from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.core.openapi import WHEN, query
 from app.accounts.models import Org
 from app.grid.scope import is_wide
 from app.core.timezone import parse_local
@@ -111,21 +112,15 @@ def filtered(user, query, residual: bool = False):
     return query
 
 
-def _query(name: str, schema: dict, description: str, required: bool = False) -> dict:
-    return {"name": name, "in": "query", "required": required, "schema": schema,
-            "description": description}
-
-
 # The filters as the document states them (GET /submissions, /inbox, /submissions/export);
 # an empty value is no filter. `from` and `to` are read as `parse_local` reads them.
-WHEN = {"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}, {"maxLength": 0}]}
 FILTER_PARAMETERS = [
-    _query("form", {"type": "string"}, "a form's slug (or its title)"),
-    _query("state", {"type": "string"}, "state codes or labels, comma-separated"),
-    _query("grid_code", {"type": "string"}, "a node's code (or its name): its subtree"),
-    _query("partner", {"type": "string"}, "a partner unit's name"),
-    _query("category", {"type": "string"}, "`data.category`"),
-    _query("from", WHEN, "created at or after (a date, or a time without offset: community time)"),
-    _query("to", WHEN, "created before"),
-    _query("overdue", {"type": "string"}, "1/true: held past the workflow's own timer"),
+    query("form", "a form's slug (or its title)"),
+    query("state", "state codes or labels, comma-separated"),
+    query("grid_code", "a node's code (or its name): its subtree"),
+    query("partner", "a partner unit's name"),
+    query("category", "`data.category`"),
+    query("from", "created at or after (a date, or a time without offset: community time)", WHEN),
+    query("to", "created before", WHEN),
+    query("overdue", "1/true: held past the workflow's own timer"),
 ]

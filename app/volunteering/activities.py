@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.core.openapi import answers
+from app.core.openapi import answers, query
 from app.core.schema_types import ItemsSchema
 from app.volunteering.schemas import AttendedSchema, ResidentSignedUpSchema
 from app.accounts.services import PHONE_RE, normalize_phone
@@ -135,7 +135,8 @@ def attendance(args, post_id):
 
 
 @blp.route("/public", methods=["GET"])
-@blp.doc(**answers(ItemsSchema, description="Open activities residents may join"))
+@blp.doc(parameters=[query("grid_code", "a building's code", required=True)],
+         **answers(ItemsSchema, description="Open activities residents may join"))
 @limiter.limit("60/minute")
 def public_activities():
     """Upcoming activities residents of a building may sign up for without an account."""

@@ -12,7 +12,7 @@ from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code
 from app.core.schema_types import IsoDateTime, ItemsSchema, NotEmptySchema, StrictBoolean
-from app.core.openapi import answers
+from app.core.openapi import answers, query
 from app.volunteering import services
 from app.volunteering.schemas import PostListSchema, PostSchema
 from app.volunteering.models import Post
@@ -63,7 +63,9 @@ def create_post(args):
 
 
 @blp.route("", methods=["GET"])
-@blp.doc(**answers(PostListSchema))
+@blp.doc(parameters=[query("grid_code", "the node's subtree and the nodes above it"),
+                     query("open", "1/true: open posts only; 0/false: closed ones")],
+         **answers(PostListSchema))
 def list_posts():
     """Posts, with capacity, claimed and waitlisted counts. Filters: grid_code, open."""
     require_user()
