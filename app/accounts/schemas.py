@@ -6,9 +6,11 @@ from app.core.schema_types import OpenSchema
 
 # What the views check in words (app/accounts/services.py: USERNAME_RE, normalize_phone and
 # PHONE_RE), stated for the document only: a username of 2 to 150 letters, digits or _ . - @
-# once trimmed; a phone empty or a mainland mobile number, spaces, dashes and +86 allowed.
+# once trimmed; a phone empty or (MOBILE_DOC, where one is required) a mainland mobile number,
+# spaces, dashes and +86 allowed.
 USERNAME_DOC = {"pattern": r"^\s*[\w.\-@]{2,150}\s*$"}
 PHONE_DOC = {"pattern": r"^[\s-]*(?:\+[\s-]*8[\s-]*6[\s-]*)?(?:1[\s-]*[3-9](?:[\s-]*\d){9}[\s-]*)?$"}
+MOBILE_DOC = {"pattern": r"^[\s-]*(?:\+[\s-]*8[\s-]*6[\s-]*)?1[\s-]*[3-9](?:[\s-]*\d){9}[\s-]*$"}
 ROLE_DOC = {"enum": list(ROLES)}
 
 

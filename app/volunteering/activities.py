@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.schemas import MOBILE_DOC
 from app.core.openapi import answers, query
 from app.core.schema_types import ItemsSchema
 from app.volunteering.schemas import AttendedSchema, ResidentSignedUpSchema
@@ -25,7 +26,7 @@ from app.workflow.definition import transitions_named
 
 class ResidentSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    phone = fields.String(required=True, validate=validate.Length(max=20))
+    phone = fields.String(required=True, validate=validate.Length(max=20), metadata=MOBILE_DOC)
 
 
 class AttendanceSchema(Schema):
