@@ -182,6 +182,12 @@ NAMED = {
     ("post", "/api/v1/exports"): {"id"},
     ("get", "/api/v1/exports/{job_id}"): {"state", "progress", "url"},
     ("get", "/api/v1/notifications"): {"items", "unread"},
+    ("get", "/api/v1/inbox"): {"items", "next_cursor"},
+    ("post", "/api/v1/submissions/{ident}/transitions"): {"state", "history", "allowed_actions"},
+    ("get", "/api/v1/stats"): {"submissions", "needs", "resources", "services_delivered",
+                               "median_hours_to_resolve", "sla_escalations", "posts"},
+    ("post", "/api/v1/auth/signup"): {"user"},
+    ("post", "/api/v1/forms/{slug}/versions"): {"version"},
 }
 
 
@@ -208,6 +214,10 @@ def test_every_contract_answer_names_and_types_its_keys(doc):
     item = _resolve(doc, doc["components"]["schemas"]["SubmissionDetail"])
     assert item["properties"]["history"]["items"]["properties"]["actor"]["nullable"] is True
     assert item["properties"]["resolved_at"]["nullable"] is True
+    post = _resolve(doc, doc["components"]["schemas"]["PostList"])["properties"]["items"]["items"]
+    assert {"capacity", "claimed", "waitlisted"} <= set(post["required"])
+    resource = _resolve(doc, doc["components"]["schemas"]["ResourceItem"])
+    assert {"title", "category", "org", "grid_code"} <= set(resource["required"])
     user = _resolve(doc, doc["components"]["schemas"]["SignedIn"])["properties"]["user"]
     assert {"id", "username", "display_name", "roles"} <= set(user["properties"])
     assert {"role", "grid_code", "org"} <= set(user["properties"]["roles"]["items"]["properties"])
