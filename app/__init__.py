@@ -90,9 +90,9 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     from app.core.openapi import register_field_types, register_security_schemes, spec_kwargs
-    api.init_app(app, spec_kwargs={"info": {"description": "Tongxin external API (contract v1). No string "
-                                                   "may hold NUL (400 anywhere)."},
-                                   **spec_kwargs()})
+    api.init_app(app, spec_kwargs={"info": {"description": (
+        "Tongxin external API (contract v1). No string may hold NUL (400 anywhere).")},
+        **spec_kwargs()})
     register_security_schemes(api)
     register_field_types(api)
     production = app.config["ENV_NAME"] == "production"

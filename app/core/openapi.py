@@ -4,7 +4,11 @@
   `X-CSRF-Token` header on writes) — required by every operation but the public ones, for
   which signing in is optional;
 - a success response on every operation: the status codes it answers, with a JSON object
-  (or the file types of an export) as its body.
+  (or the file types of an export) as its body — where the route does not describe its
+  body itself, as every JSON route under /api/v1 does with `answers(...)`: a docs-only
+  schema (app/core/schema_types.py OpenSchema) beside its package's request schemas;
+- the query parameters a view reads from `request.args` (`query(...)`), and `minProperties`
+  on a PATCH body that must change something.
 
 The error shape itself, `{"error": {"code", "message", "fields"}}`, is the Api's
 ERROR_SCHEMA (app/extensions.py), used by the default and 422 responses."""
