@@ -107,10 +107,11 @@ def create_app(config: dict | None = None) -> Flask:
         from app.core.security import session_user
         return session_user(user_id)
 
-    app.before_request(refuse_nul)
     app.before_request(load_request_user)
     app.before_request(authenticate_first)
     app.before_request(check_csrf)
+    # After sign-in: a signed-out write is 401 whatever its body, a NUL byte included.
+    app.before_request(refuse_nul)
     app.after_request(log_security_event)
     app.after_request(no_store)
 

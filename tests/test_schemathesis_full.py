@@ -271,3 +271,14 @@ def test_real_requests_answer_what_the_document_says(app, client, real, login, r
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0   # the export is written
     call("GET", "/api/v1/exports/{job_id}/file", "branch", 200,
          path_parameters={"job_id": real["job_id"]})
+
+
+def test_a_signed_out_write_is_401_even_with_a_nul_body(client, login, people):
+    """Found by the run above: a NUL byte in the body was refused (400) before the caller was
+    asked to sign in; now sign-in comes first, and a signed-in caller still gets 400."""
+    for path in ("/api/v1/posts", "/api/v1/webhooks", "/api/v1/auth/password"):
+        r = client.post(path, data=b"\x00", content_type="application/json")
+        assert r.status_code == 401, (path, r.get_json())
+    r = login("branch").post("/api/v1/posts", data=b'{"title": "a\\u0000"}',
+                             headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_request"
