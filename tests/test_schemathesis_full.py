@@ -32,8 +32,9 @@ from tests.test_photos import _upload
 from tests.test_volunteering import _post
 
 # Every default check stays on. One generation setting: no NUL in generated strings — the API
-# refuses NUL anywhere in a URL, a query or a JSON body with 400 before any view runs
-# (app/core/security.py, refuse_nul: PostgreSQL text cannot hold it), as the document says.
+# refuses NUL anywhere in a URL, a query or a JSON body with 400 before any view runs, once
+# the caller is known (app/core/security.py, refuse_nul: PostgreSQL text cannot hold it), as
+# the document's description says.
 # The negative-data check's expected statuses are its defaults and 413, which the contract
 # names for a body too large (POST /sync: more than MAX_OPS ops in a batch).
 NEGATIVE_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428",
@@ -45,7 +46,7 @@ ROLES = ("committee", "branch", "captain", "admin", "volunteer", "partner")
 # Public operations are also called without signing in.
 ANONYMOUS = "anonymous"
 # Cases per operation, mode and role. CI runs a fixed set (derandomised: the same cases each
-# run, so a red build is a change in the app); API_CHECK_EXAMPLES=50 explores at random.
+# run, so a red build is a change in the app); API_CHECK_EXAMPLES=12 explores at random.
 EXAMPLES = int(os.environ.get("API_CHECK_EXAMPLES", "3"))
 DERANDOMIZE = "API_CHECK_EXAMPLES" not in os.environ
 # References to data, which no static schema can name: in positive cases, the body's keys
@@ -71,7 +72,7 @@ TIMES = {"starts_at": "2026-04-01T02:00:00Z", "ends_at": "2026-04-01T04:00:00Z"}
 # Checks left out for an operation, and why (each a rule the document cannot state):
 EXCLUDED = {
     # `data` is checked against the fields of the form version it names — a document of its
-    # own (GET /forms/{slug}), not this one; so are a sync batch's submit ops.
+    # own (GET /forms/{slug}), not this one. (A sync batch answers 200 with a result per op.)
     "POST /api/v1/submissions": {"positive_data_acceptance"},
     # A definition's cross-field rules (unique field names, `visible_if` naming a field of
     # the form, one post field) and its workflow are checked by the view, in words.
