@@ -43,7 +43,8 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict({
     "generation": {"allow-x00": False},
     "checks": {"negative_data_rejection": {"expected-statuses": NEGATIVE_STATUSES}}})
 ROLES = ("committee", "branch", "captain", "admin", "volunteer", "partner")
-# Public operations are also called without signing in.
+# Each generated case is sent as every role, and signed out (public operations; protected
+# ones with invalid data, which they answer 401).
 ANONYMOUS = "anonymous"
 # Cases per operation, mode and role. CI runs a fixed set (derandomised: the same cases each
 # run, so a red build is a change in the app); API_CHECK_EXAMPLES=12 explores at random.
@@ -157,27 +158,29 @@ def signed_out_is_401(ctx, response, case):
     assert response.status_code == 401, f"{response.status_code} without signing in"
 
 
-def _run(operation, mode, role, fixed, headers, failures, counts, succeeded, extra=()):
-    """Generate and check up to EXAMPLES cases of one operation, in one mode, as one role."""
+def _run(operation, mode, callers, fixed, failures, counts, succeeded):
+    """Generate up to EXAMPLES cases of one operation in one mode, and send each as every
+    caller: (role, headers(), extra checks)."""
+    excluded = [getattr(schemathesis.checks, name) for name in EXCLUDED.get(operation.label, ())]
+
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               derandomize=DERANDOMIZE, suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed))
     def check(case):
-        key = (operation.label, mode.value, role)
-        counts[key] = counts.get(key, 0) + 1
         if mode is GenerationMode.POSITIVE and isinstance(case.body, dict):
             _real_references(operation.label, case.body)
         if mode is GenerationMode.POSITIVE and case.query:
             case.query.update({k: v for k, v in QUERY_REFERENCES.items() if k in case.query})
-        excluded = [getattr(schemathesis.checks, name)
-                    for name in EXCLUDED.get(operation.label, ())]
-        try:
-            response = case.call_and_validate(headers=headers(), excluded_checks=excluded,
-                                              additional_checks=list(extra))
-            if response.status_code < 300:
-                succeeded.add(operation.label)
-        except (AssertionError, BaseExceptionGroup) as exc:   # collected, reported together
-            failures.setdefault(key, f"{exc}"[:900])
+        for role, headers, extra in callers:
+            key = (operation.label, mode.value, role)
+            counts[key] = counts.get(key, 0) + 1
+            try:
+                response = case.call_and_validate(headers=headers(), excluded_checks=excluded,
+                                                  additional_checks=list(extra))
+                if response.status_code < 300:
+                    succeeded.add(operation.label)
+            except (AssertionError, BaseExceptionGroup) as exc:   # collected, reported together
+                failures.setdefault(key, f"{exc}"[:900])
 
     try:
         check()
@@ -192,21 +195,25 @@ def test_every_operation_passes_all_default_checks(app, client, real):
     counts: dict[tuple, int] = {}
     succeeded: set[str] = set()   # operations that answered a 2xx (their body was checked)
     operations = [result.ok() for result in schema.get_all_operations()]
+
+    def signed_in(role, path):
+        def headers():
+            token = _token(client, role) if path in FRESH else tokens[role]
+            return {"Authorization": f"Bearer {token}"}
+        return headers
+
     started = time.perf_counter()
     for operation in operations:
         fixed = _path_parameters(operation, real)
         public = {} in (operation.definition.raw.get("security") or [])
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            for role in ROLES + ((ANONYMOUS,) if public else ()):
-                def headers(role=role, path=operation.path):
-                    if role == ANONYMOUS:
-                        return {}
-                    token = _token(client, role) if path in FRESH else tokens[role]
-                    return {"Authorization": f"Bearer {token}"}
-                _run(operation, mode, role, fixed, headers, failures, counts, succeeded)
-        if not public:   # signed out: invalid input too is answered 401
-            _run(operation, GenerationMode.NEGATIVE, ANONYMOUS, fixed, dict, failures, counts,
-                 succeeded, extra=[signed_out_is_401])
+        callers = [(role, signed_in(role, operation.path), ()) for role in ROLES]
+        # Signed out: a public operation as any caller; a protected one answers 401 to any
+        # input (so its invalid input is checked signed out too).
+        signed_out = (ANONYMOUS, dict, () if public else (signed_out_is_401,))
+        _run(operation, GenerationMode.POSITIVE, callers + [signed_out] * public, fixed,
+             failures, counts, succeeded)
+        _run(operation, GenerationMode.NEGATIVE, callers + [signed_out], fixed,
+             failures, counts, succeeded)
     elapsed = time.perf_counter() - started
     by_role = Counter()
     for (_label, mode, role), n in counts.items():
