@@ -89,10 +89,12 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
-    from app.core.openapi import register_security_schemes, spec_kwargs
-    api.init_app(app, spec_kwargs={"info": {"description": "Tongxin external API (contract v1)"},
-                                   **spec_kwargs()})
+    from app.core.openapi import register_field_types, register_security_schemes, spec_kwargs
+    api.init_app(app, spec_kwargs={"info": {"description": (
+        "Tongxin external API (contract v1). No string may hold NUL (400 anywhere).")},
+        **spec_kwargs()})
     register_security_schemes(api)
+    register_field_types(api)
     production = app.config["ENV_NAME"] == "production"
     talisman.init_app(
         app, force_https=False, strict_transport_security=production,
@@ -105,10 +107,11 @@ def create_app(config: dict | None = None) -> Flask:
         from app.core.security import session_user
         return session_user(user_id)
 
-    app.before_request(refuse_nul)
     app.before_request(load_request_user)
     app.before_request(authenticate_first)
     app.before_request(check_csrf)
+    # After sign-in: a signed-out write is 401 whatever its body, a NUL byte included.
+    app.before_request(refuse_nul)
     app.after_request(log_security_event)
     app.after_request(no_store)
 

@@ -44,11 +44,15 @@ def test_every_api_route_is_in_the_document(app, doc):
 
 
 def _resolve(doc, schema):
-    """The schema with every local $ref replaced (enough for jsonschema)."""
+    """The schema with every local $ref replaced, OpenAPI 3.0's `nullable` as JSON Schema
+    says it (enough for jsonschema)."""
     if isinstance(schema, dict):
         if "$ref" in schema:
             name = schema["$ref"].rsplit("/", 1)[1]
             return _resolve(doc, doc["components"]["schemas"][name])
+        if schema.get("nullable"):
+            rest = {k: v for k, v in schema.items() if k != "nullable"}
+            return {"anyOf": [_resolve(doc, rest), {"type": "null"}], "nullable": True}
         return {k: _resolve(doc, v) for k, v in schema.items()}
     if isinstance(schema, list):
         return [_resolve(doc, v) for v in schema]
@@ -141,3 +145,93 @@ def test_the_password_rule_is_in_the_document(doc):
     schemas = doc["components"]["schemas"]
     assert schemas["Signup"]["properties"]["password"]["minLength"] == 8
     assert schemas["Password"]["properties"]["new_password"]["minLength"] == 8
+
+
+# Every operation the contract names (CONTRACT.md §3 and §6) that answers JSON.
+CONTRACT = {
+    ("post", "/api/v1/auth/login"), ("get", "/api/v1/auth/me"), ("post", "/api/v1/auth/signup"),
+    ("get", "/api/v1/forms"), ("get", "/api/v1/forms/{slug}"),
+    ("get", "/api/v1/forms/{slug}/versions/{number}"), ("post", "/api/v1/forms/{slug}/versions"),
+    ("post", "/api/v1/submissions"), ("get", "/api/v1/submissions"),
+    ("get", "/api/v1/submissions/{ident}"), ("post", "/api/v1/submissions/{ident}/transitions"),
+    ("get", "/api/v1/inbox"), ("post", "/api/v1/sync"), ("post", "/api/v1/uploads"),
+    ("post", "/api/v1/posts"), ("get", "/api/v1/posts"), ("post", "/api/v1/resources"),
+    ("get", "/api/v1/resources"), ("get", "/api/v1/points/me"),
+    ("get", "/api/v1/points/leaderboard"), ("get", "/api/v1/stats"), ("get", "/api/v1/meta"),
+    ("get", "/api/v1/notifications"), ("post", "/api/v1/notifications/read"),
+    ("get", "/api/v1/push/key"), ("post", "/api/v1/push/subscriptions"),
+    ("post", "/api/v1/grid/{code}/channels"), ("get", "/api/v1/grid/{code}/channels"),
+    ("post", "/api/v1/webhooks"), ("get", "/api/v1/webhooks/{webhook_id}/deliveries"),
+    ("get", "/api/v1/me/calendar"), ("post", "/api/v1/me/calendar/renew"),
+    ("post", "/api/v1/exports"), ("get", "/api/v1/exports/{job_id}"),
+    ("get", "/api/v1/track/{code}"),
+}
+# The keys the contract names in each answer.
+NAMED = {
+    ("post", "/api/v1/auth/login"): {"token", "csrf_token", "user"},
+    ("post", "/api/v1/submissions"): {"id", "uuid", "form", "form_version", "grid_code",
+                                      "state", "data", "tracking_code", "display"},
+    ("get", "/api/v1/submissions"): {"items", "next_cursor"},
+    ("get", "/api/v1/submissions/{ident}"): {"history", "allowed_actions", "display"},
+    ("post", "/api/v1/sync"): {"results"},
+    ("post", "/api/v1/uploads"): {"id"},
+    ("get", "/api/v1/meta"): {"timezone", "version", "vocabulary"},
+    ("get", "/api/v1/push/key"): {"public_key"},
+    ("post", "/api/v1/webhooks"): {"id", "secret"},
+    ("get", "/api/v1/me/calendar"): {"url"},
+    ("post", "/api/v1/exports"): {"id"},
+    ("get", "/api/v1/exports/{job_id}"): {"state", "progress", "url"},
+    ("get", "/api/v1/notifications"): {"items", "unread"},
+    ("get", "/api/v1/inbox"): {"items", "next_cursor"},
+    ("post", "/api/v1/submissions/{ident}/transitions"): {"state", "history", "allowed_actions"},
+    ("get", "/api/v1/stats"): {"submissions", "needs", "resources", "services_delivered",
+                               "median_hours_to_resolve", "sla_escalations", "posts"},
+    ("post", "/api/v1/auth/signup"): {"user"},
+    ("post", "/api/v1/forms/{slug}/versions"): {"version"},
+}
+
+
+def test_every_contract_answer_names_and_types_its_keys(doc):
+    """A contract route's 2xx JSON body is an object whose properties are named and typed
+    (not a bare `object`), with the contract's keys among them; nested answers too."""
+    seen = set()
+    for path, method, op in _operations(doc):
+        if (method, path) not in CONTRACT:
+            continue
+        seen.add((method, path))
+        for code, response in op["responses"].items():
+            if not code.startswith("2") or code == "204":
+                continue
+            schema = _resolve(doc, response["content"]["application/json"]["schema"])
+            properties = schema.get("properties") or {}
+            assert properties, (method, path, code)
+            untyped = [name for name, p in properties.items()
+                       if not {"type", "anyOf", "allOf"} & set(p)]
+            assert untyped == [], (method, path, code)
+            assert NAMED.get((method, path), set()) <= set(properties), (method, path, code)
+            assert schema.get("additionalProperties", True) is not False, (method, path, code)
+    assert seen == CONTRACT
+    item = _resolve(doc, doc["components"]["schemas"]["SubmissionDetail"])
+    assert item["properties"]["history"]["items"]["properties"]["actor"]["nullable"] is True
+    assert item["properties"]["resolved_at"]["nullable"] is True
+    post = _resolve(doc, doc["components"]["schemas"]["PostList"])["properties"]["items"]["items"]
+    assert {"capacity", "claimed", "waitlisted"} <= set(post["required"])
+    resource = _resolve(doc, doc["components"]["schemas"]["ResourceItem"])
+    assert {"title", "category", "org", "grid_code"} <= set(resource["required"])
+    user = _resolve(doc, doc["components"]["schemas"]["SignedIn"])["properties"]["user"]
+    assert {"id", "username", "display_name", "roles"} <= set(user["properties"])
+    assert {"role", "grid_code", "org"} <= set(user["properties"]["roles"]["items"]["properties"])
+
+
+def test_what_the_view_checks_is_in_the_document(doc):
+    """Rules the views enforce in words are stated: the role list, the phone and username
+    shapes, dates as date-time, a PATCH that must change something, the upload's file."""
+    schemas = doc["components"]["schemas"]
+    assert schemas["PersonCreate"]["properties"]["role"]["enum"][0] == "admin"
+    assert "pattern" in schemas["Signup"]["properties"]["phone"]
+    assert "pattern" in schemas["Signup"]["properties"]["username"]
+    assert schemas["PostCreate"]["properties"]["starts_at"]["format"] == "date-time"
+    assert schemas["PostPatch"]["minProperties"] == 1
+    upload = doc["paths"]["/api/v1/uploads"]["post"]["requestBody"]["content"]
+    assert upload["multipart/form-data"]["schema"]["required"] == ["file"]
+    assert schemas["SubmissionCreate"]["properties"]["form_version"]["maximum"] == 2**31 - 1

@@ -6,7 +6,9 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 
 from app.accounts import importer
+from app.accounts.schemas import ImportedSchema
 from app.core.errors import ApiError
+from app.core.openapi import answers
 from app.core.i18n import select_locale
 from app.core.security import require_user
 from app.extensions import db
@@ -18,11 +20,15 @@ MAX_BYTES = 700 * 1024
 
 
 @blp.route("/<kind>", methods=["POST"])
-@blp.response(200, description=(
-    "`{kind, dry_run, counts, rows: [{row, status, key, name, changes}], generated: "
-    "[{display_name, username, password}]}` — `status` is new, changed or unchanged; "
-    "`generated` lists the passwords made for new people (shown once). 422 with "
-    "`error.problems: [{row, column, message}]` when any row is bad."))
+@blp.doc(parameters=[{"name": "dry_run", "in": "query", "required": False,
+                      "schema": {"type": "string"}, "description": "1/true: plan only"}],
+         requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+             "type": "object", "required": ["file"], "properties": {"file": {
+                 "type": "string", "format": "binary",
+                 "description": "CSV or .xlsx, 700 KB at most"}}}}}},
+         **answers(ImportedSchema, description=(
+             "`kind` is grid or users. 422 with `error.problems: [{row, column, message}]` "
+             "when any row is bad (nothing is imported).")))
 def import_file(kind):
     """Import the grid or the people (admin; a committee within its own grid)."""
     user = require_user()

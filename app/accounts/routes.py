@@ -6,8 +6,11 @@ from flask_smorest import Blueprint
 from app.accounts import people, services, throttle
 from app.accounts.sessions import change_own_password, end_session, start_session
 from app.accounts.models import ApiToken
-from app.accounts.schemas import (LoginSchema, PasswordSchema, PersonCreateSchema,
-                                  PersonUpdateSchema, RoleGrantSchema, SignupSchema)
+from app.accounts.schemas import (ActiveSchema, SignedOutSchema, LoginSchema, MeSchema, NewPasswordSchema,
+                                  PasswordSchema, PersonCreateSchema, PersonSchema,
+                                  PersonUpdateSchema, RoleGrantSchema, SessionsEndedSchema,
+                                  SignedInSchema, SignedUpSchema, SignupSchema, UnlockedSchema)
+from app.core.openapi import answers
 from app.core.errors import ApiError
 from app.core.ratelimit import is_failed_login, login_client_key
 from app.core.security import csrf_token, own_account, require_user
@@ -25,6 +28,7 @@ def _limit(config_key: str):
 @limiter.limit(_limit("LOGIN_FAIL_LIMIT_CLIENT"), key_func=login_client_key,
                deduct_when=is_failed_login)
 @blp.arguments(LoginSchema)
+@blp.doc(**answers(SignedInSchema))
 def login(args):
     """Sign in: a bearer token, a CSRF token and a session cookie."""
     throttle.check(args["username"])
@@ -44,6 +48,7 @@ def login(args):
 
 
 @blp.route("/logout", methods=["POST"])
+@blp.doc(**answers(SignedOutSchema))
 def logout():
     """Revoke the token used for this call, or end this cookie session on the server."""
     require_user()
@@ -54,6 +59,7 @@ def logout():
 
 
 @blp.route("/me", methods=["GET"])
+@blp.doc(**answers(MeSchema))
 def me():
     """The signed-in user and their roles."""
     user = require_user()
@@ -63,6 +69,7 @@ def me():
 @blp.route("/signup", methods=["POST"])
 @limiter.limit(_limit("SIGNUP_LIMIT"))
 @blp.arguments(SignupSchema)
+@blp.doc(**answers(SignedUpSchema, "201"))
 def signup(args):
     """Create a plain account (no staff role)."""
     username = args["username"].strip()
@@ -89,6 +96,7 @@ def signup(args):
 @blp.route("/password", methods=["POST"])
 @limiter.limit(_limit("LOGIN_FAIL_LIMIT_USER"), deduct_when=lambda r: r.status_code in (401, 403))
 @blp.arguments(PasswordSchema)
+@blp.doc(**answers(SignedInSchema))
 def change_password(args):
     """Change my password; every other token and session of mine is revoked."""
     user = own_account()
@@ -114,6 +122,7 @@ def _person_body(user) -> dict:
 
 @users_blp.route("", methods=["POST"])
 @users_blp.arguments(PersonCreateSchema)
+@users_blp.doc(**answers(PersonSchema, "201"))
 def create_person(args):
     """Add one person with their first role (admin, or committee in its grid; audited).
     The password, given or generated, is in the answer once."""
@@ -123,6 +132,7 @@ def create_person(args):
 
 
 @users_blp.route("/<int:user_id>", methods=["GET"])
+@users_blp.doc(**answers(PersonSchema))
 def get_person(user_id):
     """A person the caller manages."""
     _, user = _person(user_id)
@@ -131,6 +141,7 @@ def get_person(user_id):
 
 @users_blp.route("/<int:user_id>", methods=["PATCH"])
 @users_blp.arguments(PersonUpdateSchema)
+@users_blp.doc(**answers(PersonSchema))
 def update_person(args, user_id):
     """Change a person's name or phone (audited)."""
     actor, user = _person(user_id)
@@ -139,6 +150,7 @@ def update_person(args, user_id):
 
 @users_blp.route("/<int:user_id>/roles", methods=["POST"])
 @users_blp.arguments(RoleGrantSchema)
+@users_blp.doc(**answers(PersonSchema, "201", "200", description="201 granted; 200 held already"))
 def assign_role(args, user_id):
     """Grant a role on a node of the caller's grid (audited)."""
     actor, user = _person(user_id)
@@ -147,6 +159,7 @@ def assign_role(args, user_id):
 
 
 @users_blp.route("/<int:user_id>/roles/<int:assignment_id>", methods=["DELETE"])
+@users_blp.doc(**answers(PersonSchema))
 def remove_role(user_id, assignment_id):
     """Take a role away (audited)."""
     actor, user = _person(user_id)
@@ -155,6 +168,7 @@ def remove_role(user_id, assignment_id):
 
 
 @users_blp.route("/<int:user_id>/password", methods=["POST"])
+@users_blp.doc(**answers(NewPasswordSchema))
 def reset_password(user_id):
     """Generate a new password, shown once in the answer; the person's sessions end (audited)."""
     actor, user = _person(user_id)
@@ -162,6 +176,7 @@ def reset_password(user_id):
 
 
 @users_blp.route("/<int:user_id>/deactivate", methods=["POST"])
+@users_blp.doc(**answers(ActiveSchema))
 def deactivate(user_id):
     """Deactivate a person: they cannot sign in; their tokens die; history stays (audited).
     Admin, or the committee of every node where the person holds a role (app/accounts/people.py)."""
@@ -171,6 +186,7 @@ def deactivate(user_id):
 
 
 @users_blp.route("/<int:user_id>/reactivate", methods=["POST"])
+@users_blp.doc(**answers(ActiveSchema))
 def reactivate(user_id):
     """Let a deactivated person sign in again (audited)."""
     actor, user = _person(user_id)
@@ -179,6 +195,7 @@ def reactivate(user_id):
 
 
 @users_blp.route("/<int:user_id>/sessions", methods=["DELETE"])
+@users_blp.doc(**answers(SessionsEndedSchema))
 def end_sessions(user_id):
     """End every session and token of a person (audited)."""
     actor, user = _person(user_id)
@@ -186,6 +203,7 @@ def end_sessions(user_id):
 
 
 @users_blp.route("/<int:user_id>/unlock", methods=["POST"])
+@users_blp.doc(**answers(UnlockedSchema))
 def unlock(user_id):
     """Lift every sign-in lock on a person's account, from every client (audited)."""
     actor, user = _person(user_id)

@@ -3,6 +3,8 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from app.core.openapi import answers, query
+from app.core.schema_types import ItemsSchema
 from app.audit.models import AuditEntry
 from app.core.clock import isoformat
 from app.core.errors import ApiError
@@ -13,6 +15,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audi
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(parameters=[query("action", "only this action")], **answers(ItemsSchema, description="`{actor_id, action, target, detail, at}` each, newest first"))
 def audit_log():
     """Newest first; filter by action."""
     user = require_user()

@@ -4,12 +4,17 @@
   `X-CSRF-Token` header on writes) — required by every operation but the public ones, for
   which signing in is optional;
 - a success response on every operation: the status codes it answers, with a JSON object
-  (or the file types of an export) as its body.
+  (or the file types of an export) as its body — where the route does not describe its
+  body itself, as every JSON route under /api/v1 does with `answers(...)`: a docs-only
+  schema (app/core/schema_types.py OpenSchema) beside its package's request schemas;
+- the query parameters a view reads from `request.args` (`query(...)`), and `minProperties`
+  on a PATCH body that must change something.
 
 The error shape itself, `{"error": {"code", "message", "fields"}}`, is the Api's
 ERROR_SCHEMA (app/extensions.py), used by the default and 422 responses."""
 from apispec import BasePlugin
 
+from app.core.schema_types import IsoDateTime, NotEmptySchema
 from app.core.security import ANONYMOUS_WRITE_PREFIXES, ANONYMOUS_WRITES
 
 SECURITY_SCHEMES = {
@@ -23,7 +28,7 @@ SIGNED_IN = [{"bearerAuth": []}, {"cookieAuth": []}]
 PUBLIC_READS = {"forms.list_forms", "forms.get_form", "forms.get_form_version",
                 "submissions.track", "submissions.similar", "uploads.download",
                 "posts.public_activities", "notices.public_notices", "notices.photo",
-                "meta.meta"}
+                "meta.meta", "notifications.push_key", "calendar.calendar_feed"}
 # Operations that answer something else than 200 on success.
 SUCCESS = {"post": ("200", "201"), "delete": ("200", "204")}
 OTHER_SUCCESS = {"submissions.start_export": ("202",)}
@@ -32,7 +37,29 @@ FILES = {"submissions.export": ("text/csv", "application/vnd.openxmlformats-offi
          "submissions.download_export": ("text/csv", "application/vnd.openxmlformats-"
                                                      "officedocument.spreadsheetml.sheet"),
          "uploads.download": ("image/jpeg", "image/png", "image/webp"),
-         "notices.photo": ("image/jpeg", "image/png", "image/webp")}
+         "notices.photo": ("image/jpeg", "image/png", "image/webp"),
+         "posters.posters": ("application/pdf",),
+         "calendar.calendar_feed": ("text/calendar",)}
+
+
+def answers(schema, *codes: str, description: str = "Success") -> dict:
+    """`@blp.doc(**answers(Schema, "200", "201"))`: each success code's JSON body, described
+    by a docs-only schema (the view serialises the body itself)."""
+    return {"responses": {code: {"description": description, "content": {
+        "application/json": {"schema": schema}}} for code in codes or ("200",)}}
+
+
+def query(name: str, description: str, schema: dict | None = None,
+          required: bool = False) -> dict:
+    """A query parameter a view reads from `request.args` (a plain string unless said)."""
+    return {"name": name, "in": "query", "required": required,
+            "schema": schema or {"type": "string"}, "description": description}
+
+
+# A query's time: a date-time, a date (community midnight), or empty (no filter).
+WHEN = {"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}, {"maxLength": 0}]}
+# A database id in a query (app/core/ids.py as_id).
+ID = {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}
 
 
 def is_public(endpoint: str, path: str) -> bool:
@@ -41,7 +68,15 @@ def is_public(endpoint: str, path: str) -> bool:
 
 
 class TruthPlugin(BasePlugin):
-    """An apispec plugin: security and success responses on every operation."""
+    """An apispec plugin: security and success responses on every operation; a PATCH body
+    that must change something (NotEmptySchema) says so (`minProperties: 1`)."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        schema = schema if isinstance(schema, type) or schema is None else type(schema)
+        if schema is not None and issubclass(schema, NotEmptySchema):
+            return {"minProperties": 1}
+        return None
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         rule = kwargs.get("rule")
@@ -71,6 +106,11 @@ class TruthPlugin(BasePlugin):
 
 def spec_kwargs() -> dict:
     return {"extra_plugins": [TruthPlugin()], "security": SIGNED_IN}
+
+
+def register_field_types(api) -> None:
+    """Our own marshmallow fields, as the document types them."""
+    api.register_field(IsoDateTime, "string", "date-time")
 
 
 def register_security_schemes(api) -> None:

@@ -1,5 +1,5 @@
 """Schema types shared by every layer's request bodies and definitions."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from app.core.timezone import parse_local
 
@@ -42,3 +42,16 @@ class NotEmptySchema(Schema):
     def _something(self, data, **kwargs):
         if not data:
             raise ValidationError("Send at least one field to change.", "_schema")
+
+
+class OpenSchema(Schema):
+    """An answer as the document describes it (never used to serialise one): the keys it
+    names, typed, and room for more (`additionalProperties`)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class ItemsSchema(OpenSchema):
+    """A list answer whose items the route's description tells."""
+    items = fields.List(fields.Dict(), required=True)

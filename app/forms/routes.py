@@ -12,6 +12,8 @@ from app.core.security import optional_user, require_user
 from app.extensions import db
 from app.forms import services
 from app.forms.models import Form
+from app.core.openapi import answers
+from app.forms.schemas import FormDefinitionSchema, FormListSchema, FormSchema
 
 blp = Blueprint("forms", __name__, url_prefix="/api/v1/forms",
                 description="Low-code forms: versioned definitions")
@@ -41,6 +43,7 @@ def _readable_form(slug: str) -> Form:
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(**answers(FormListSchema))
 def list_forms():
     """Published forms the caller may fill (anonymous callers: public forms)."""
     user = optional_user()
@@ -55,6 +58,7 @@ def list_forms():
 
 
 @blp.route("/<slug>", methods=["GET"])
+@blp.doc(**answers(FormSchema))
 def get_form(slug):
     """The current version of a form."""
     form = _readable_form(slug)
@@ -62,6 +66,7 @@ def get_form(slug):
 
 
 @blp.route("/<slug>/versions/<int:number>", methods=["GET"])
+@blp.doc(**answers(FormSchema))
 def get_form_version(slug, number):
     """One numbered version (old versions stay readable for queued offline submissions)."""
     form = _readable_form(slug)
@@ -72,6 +77,9 @@ def get_form_version(slug, number):
 
 
 @blp.route("/<slug>/versions", methods=["POST"])
+@blp.doc(requestBody={"required": True,
+                      "content": {"application/json": {"schema": FormDefinitionSchema}}},
+         **answers(FormSchema, "201", description="The new version (`version` is its number)"))
 def publish(slug):
     """Publish a new version (admin or committee). Body: the definition."""
     user = require_user()
@@ -86,6 +94,7 @@ def publish(slug):
 
 @blp.route("/<slug>", methods=["PATCH"])
 @blp.arguments(FormPatchSchema)
+@blp.doc(**answers(FormSchema))
 def patch_form(args, slug):
     """Close a form to new submissions, or reopen it (admin or committee)."""
     user = require_user()

@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.core.schema_types import LabelSchema, StrictBoolean
+from app.core.schema_types import LabelSchema, OpenSchema, StrictBoolean
 from app.forms.fields import NAME_RE, FieldSetupSchema
 
 
@@ -57,3 +57,24 @@ def _clean_field(f: dict) -> dict:
 
 
 __all__ = ["FormDefinitionSchema", "dump_definition", "NAME_RE"]
+
+
+class FormSchema(OpenSchema):
+    """A form version as the API and the PWA see it (services.describe)."""
+    slug = fields.String(required=True)
+    kind = fields.String(required=True)
+    version = fields.Integer(required=True)
+    current_version = fields.Integer(required=True)
+    public = fields.Boolean(required=True)
+    closed = fields.Boolean(required=True)
+    submit_scope = fields.String(required=True)
+    title = fields.Dict(required=True, metadata={"description": "`{zh, en}`"})
+    description = fields.Dict(required=True, allow_none=True)
+    fields_ = fields.List(fields.Dict(), required=True, data_key="fields",
+                          metadata={"description": "each with name, type, label {zh, en}, required"})
+    workflow = fields.Dict(required=True, allow_none=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class FormListSchema(OpenSchema):
+    items = fields.List(fields.Nested(FormSchema), required=True)

@@ -3,6 +3,8 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 
+from app.core.openapi import answers, query
+from app.grid.schemas import GridListSchema
 from app.core.paths import under
 from app.grid.scope import scope_for
 from app.core.security import require_user
@@ -13,6 +15,9 @@ blp = Blueprint("grid", __name__, url_prefix="/api/v1/grid", description="The gr
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(parameters=[query("level", "street, community, estate or building"),
+                     query("all", "1/true: the whole grid, for staff too")],
+         **answers(GridListSchema))
 def list_nodes():
     """Flat list with parent codes. Staff: their subtrees and the path to them; other
     signed-in users (who pick where they live): the whole grid. `?all=1` forces the latter."""

@@ -14,7 +14,9 @@ from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code
+from app.core.openapi import answers, query
 from app.lists.models import Resource
+from app.lists.schemas import ResourceItemSchema, ResourceListSchema
 
 blp = Blueprint("resources", __name__, url_prefix="/api/v1/resources",
                 description="Resources offered by partner units")
@@ -38,6 +40,7 @@ def serialize(r: Resource) -> dict:
 
 @blp.route("", methods=["POST"])
 @blp.arguments(ResourceSchema)
+@blp.doc(**answers(ResourceItemSchema, "201"))
 def create_resource(args):
     """A partner publishes for its own unit; the committee for any unit in its community."""
     user = require_user()
@@ -68,6 +71,9 @@ def create_resource(args):
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(parameters=[query("grid_code", "a node's subtree"), query("category", "a category"),
+                     query("org", "a partner unit's name")],
+         **answers(ResourceListSchema))
 def list_resources():
     """Resources in the caller's grid (partners: their own units'). Filters: grid_code, category, org."""
     user = require_user()

@@ -11,7 +11,8 @@ from app.core.security import require_user
 from app.extensions import db
 from app.meetings import services
 from app.meetings.models import Meeting
-from app.core.schema_types import IsoDateTime
+from app.core.openapi import answers
+from app.core.schema_types import IsoDateTime, OpenSchema
 from app.accounts.models import Org
 
 blp = Blueprint("meetings", __name__, url_prefix="/api/v1/meetings",
@@ -34,6 +35,28 @@ class RecordSchema(Schema):
     attendance = fields.List(fields.String(), load_default=list)
     notes = fields.String(load_default="", validate=validate.Length(max=20000))
     decisions = fields.List(fields.Dict(), load_default=list)
+
+
+class MeetingAnswerSchema(OpenSchema):
+    """A meeting (docs only); a partner sees only the decisions that concern its unit."""
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    grid_code = fields.String(required=True)
+    grid_name = fields.String(required=True)
+    starts_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    place = fields.String(required=True, allow_none=True)
+    invited = fields.List(fields.String(), required=True, metadata={"description": "unit names"})
+    agenda = fields.List(fields.Dict(), required=True)
+    attendance = fields.List(fields.Raw(), required=True, allow_none=True)
+    notes = fields.String(required=True, allow_none=True)
+    decisions = fields.List(fields.Dict(), required=True)
+    held_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    results = fields.List(fields.Raw(), metadata={"description": "POST …/record: each "
+                                                                "decision's outcome"})
+
+
+class MeetingListSchema(OpenSchema):
+    items = fields.List(fields.Nested(MeetingAnswerSchema), required=True)
 
 
 def serialize(m: Meeting, partner_org_ids=None) -> dict:
@@ -59,6 +82,7 @@ def _committee_of(user, node) -> bool:
 
 @blp.route("", methods=["POST"])
 @blp.arguments(MeetingSchema)
+@blp.doc(**answers(MeetingAnswerSchema, "201"))
 def schedule(args):
     """Schedule a joint meeting of a community (its committee); the agenda is drafted."""
     user = require_user()
@@ -66,6 +90,7 @@ def schedule(args):
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(**answers(MeetingListSchema))
 def list_meetings():
     """Meetings in my grid; partners: the meetings their unit is invited to (a few a year per
     community, so the invitation check runs over the rows)."""
@@ -100,6 +125,7 @@ def _for_committee(meeting_id):
 
 
 @blp.route("/<int:meeting_id>", methods=["GET"])
+@blp.doc(**answers(MeetingAnswerSchema))
 def get_meeting(meeting_id):
     user = require_user()
     meeting = _meeting_or_404(user, meeting_id)
@@ -108,6 +134,7 @@ def get_meeting(meeting_id):
 
 
 @blp.route("/<int:meeting_id>/agenda", methods=["PUT"])
+@blp.doc(**answers(MeetingAnswerSchema))
 @blp.arguments(AgendaSchema)
 def edit_agenda(args, meeting_id):
     """Replace the agenda (the committee edits the draft)."""
@@ -117,6 +144,7 @@ def edit_agenda(args, meeting_id):
 
 
 @blp.route("/<int:meeting_id>/record", methods=["POST"])
+@blp.doc(**answers(MeetingAnswerSchema))
 @blp.arguments(RecordSchema)
 def record(args, meeting_id):
     """Record attendance, notes and decisions; "dispatch need X to partner Y" dispatches it."""

@@ -12,7 +12,9 @@ from app.extensions import db, limiter
 from app.grid.models import path_ids
 from app.grid.services import node_by_code
 from app.notices.models import Notice, NoticeRelay
-from app.notices.schemas import NoticeSchema
+from app.core.openapi import answers, query
+from app.notices.schemas import (NoticeAnswerSchema, NoticeListSchema, NoticeSchema,
+                                 PublicNoticesSchema, RelayedSchema, RelayStatusSchema)
 from app.notices.services import notice_or_404, publish_notice, relay_notice, relay_status
 from app.uploads.models import Upload
 from app.core.security import optional_user
@@ -37,6 +39,7 @@ def _current():
 
 @blp.route("", methods=["POST"])
 @blp.arguments(NoticeSchema)
+@blp.doc(**answers(NoticeAnswerSchema, "201"))
 def publish(args):
     """Publish a notice to a subtree (the committee or branch of that node)."""
     user = require_user()
@@ -44,6 +47,7 @@ def publish(args):
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(**answers(NoticeListSchema))
 def my_notices():
     """Current notices for the caller: those published to any node above or below their roles."""
     user = require_user()
@@ -62,6 +66,8 @@ def my_notices():
 
 
 @blp.route("/public", methods=["GET"])
+@blp.doc(parameters=[query("grid_code", "a building's code", required=True)],
+         **answers(PublicNoticesSchema))
 @limiter.limit("60/minute")
 def public_notices():
     """Current public notices for one building, for its QR page (no sign-in)."""
@@ -88,6 +94,7 @@ def _building(node) -> dict:
 
 
 @blp.route("/<int:notice_id>/relay", methods=["POST"])
+@blp.doc(**answers(RelayedSchema))
 def relay(notice_id):
     """A captain confirms relaying the notice to their building(s) under it. Idempotent."""
     user = require_user()
@@ -96,6 +103,7 @@ def relay(notice_id):
 
 
 @blp.route("/<int:notice_id>/relays", methods=["GET"])
+@blp.doc(**answers(RelayStatusSchema))
 def relays(notice_id):
     """For the publisher's tiers: which captains under the notice relayed it, and who not yet."""
     user = require_user()

@@ -12,6 +12,8 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from app.core.openapi import answers
+from app.notifications.schemas import CalendarSchema
 from app.accounts.models import RoleAssignment
 from app.core.clock import utcnow
 from app.core.errors import ApiError
@@ -46,6 +48,7 @@ def _url(token: str) -> str:
 
 
 @blp.route("/me/calendar", methods=["GET"])
+@blp.doc(**answers(CalendarSchema))
 def my_calendar():
     """The absolute URL of my private iCalendar feed."""
     user = require_user()
@@ -53,6 +56,7 @@ def my_calendar():
 
 
 @blp.route("/me/calendar/renew", methods=["POST"])
+@blp.doc(**answers(CalendarSchema))
 def renew_calendar():
     """A new secret for my feed: the old URL stops answering."""
     user = require_user()

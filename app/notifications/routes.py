@@ -14,6 +14,11 @@ from app.grid.scope import scope_for
 from app.grid.services import node_by_code
 from app.notifications import channels, messages, push, webhooks
 from app.notifications.fanout import channels_changed, push_changed, webhooks_changed
+from app.core.openapi import ID, answers, query
+from app.notifications.schemas import (ChannelListSchema, ChannelSchema, DeliveryListSchema,
+                                       DeliverySchema, MarkedReadSchema, NotificationPageSchema,
+                                       PushKeySchema, PushRemovedSchema, PushSubscriptionSchema,
+                                       WebhookListSchema, WebhookSchema)
 from app.notifications.models import (FAILED, PENDING, Channel, Delivery, Notification,
                                       PushSubscription, Webhook)
 
@@ -22,6 +27,15 @@ EVENT_TYPES = (
     "claim.created", "claim.promoted", "claim.cancelled", "registration.approved",
     "notice.published", "meeting.scheduled", "timer.due_soon", "timer.fired", "rating.created")
 PAGE = 50
+
+# A webhook's or a channel's body (_target_body); whether the URL may be called is checked
+# when it is given (private addresses, schemes), not by its shape.
+TARGET_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["url", "events"], "properties": {
+        "url": {"type": "string", "minLength": 1},
+        "events": {"type": "array", "minItems": 1,
+                   "items": {"type": "string", "enum": [*EVENT_TYPES, "*"]}},
+        "description": {"type": "string", "nullable": True, "maxLength": 500}}}}}}
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="Notifications")
 
@@ -45,6 +59,8 @@ def serialize_notification(n: Notification) -> dict:
 
 
 @blp.route("/notifications", methods=["GET"])
+@blp.doc(parameters=[query("before", "older than this id (`next_cursor`)", ID)],
+         **answers(NotificationPageSchema))
 def my_notifications():
     """My notifications, newest first, with the unread count (`?before=<id>` pages on)."""
     user = require_user()
@@ -64,6 +80,14 @@ def my_notifications():
 
 
 @blp.route("/notifications/read", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "anyOf": [
+        {"required": ["all"], "properties": {"all": {"enum": [True]}}},
+        {"required": ["ids"], "properties": {"ids": {
+            "type": "array", "minItems": 1, "maxItems": 1000, "items": {"anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}]}}}}]}}}})
+@blp.doc(**answers(MarkedReadSchema))
 def mark_read():
     """Mark mine read: `{"ids": [...]}` or `{"all": true}` (others' ids change nothing)."""
     user = require_user()
@@ -132,6 +156,8 @@ def _target_body(check_url) -> tuple[str, list, str]:
 
 
 @blp.route("/webhooks", methods=["POST"])
+@blp.doc(requestBody=TARGET_BODY)
+@blp.doc(**answers(WebhookSchema, "201"))
 def create_webhook():
     """Register an endpoint (admin); the signing secret is shown in this answer only."""
     user = _require_admin()
@@ -146,6 +172,7 @@ def create_webhook():
 
 
 @blp.route("/webhooks", methods=["GET"])
+@blp.doc(**answers(WebhookListSchema))
 def list_webhooks():
     """Registered endpoints (admin), without their secrets."""
     _require_admin()
@@ -161,6 +188,7 @@ def _webhook_or_404(webhook_id: int) -> Webhook:
 
 
 @blp.route("/webhooks/<int:webhook_id>", methods=["GET"])
+@blp.doc(**answers(WebhookSchema))
 def get_webhook(webhook_id):
     """One endpoint (admin), without its secret."""
     _require_admin()
@@ -168,6 +196,7 @@ def get_webhook(webhook_id):
 
 
 @blp.route("/webhooks/<int:webhook_id>", methods=["DELETE"])
+@blp.doc(**answers(WebhookSchema))
 def disable_webhook(webhook_id):
     """Stop sending to an endpoint (admin); its delivery record stays."""
     _require_admin()
@@ -178,6 +207,8 @@ def disable_webhook(webhook_id):
 
 
 @blp.route("/webhooks/<int:webhook_id>/deliveries", methods=["GET"])
+@blp.doc(parameters=[query("state", "pending, delivered or failed")],
+         **answers(DeliveryListSchema))
 def list_deliveries(webhook_id):
     """The endpoint's deliveries, newest first (admin): state, attempts, last answer."""
     _require_admin()
@@ -191,6 +222,7 @@ def list_deliveries(webhook_id):
 
 
 @blp.route("/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/retry", methods=["POST"])
+@blp.doc(**answers(DeliverySchema))
 def retry_delivery(webhook_id, delivery_id):
     """Queue a failed delivery again, now (admin); it keeps its webhook-id."""
     _require_admin()
@@ -225,6 +257,8 @@ def _channel_node(code: str):
 
 
 @blp.route("/grid/<code>/channels", methods=["POST"])
+@blp.doc(requestBody=TARGET_BODY)
+@blp.doc(**answers(ChannelSchema, "201"))
 def create_channel(code):
     """Tell a work group or mailbox of this node about its events (an apprise URL)."""
     user, node = _channel_node(code)
@@ -239,6 +273,7 @@ def create_channel(code):
 
 
 @blp.route("/grid/<code>/channels", methods=["GET"])
+@blp.doc(**answers(ChannelListSchema))
 def list_channels(code):
     """This node's channels, their keys hidden."""
     _user, node = _channel_node(code)
@@ -248,6 +283,7 @@ def list_channels(code):
 
 
 @blp.route("/push/key", methods=["GET"])
+@blp.doc(**answers(PushKeySchema))
 def push_key():
     """The server's VAPID public key (base64url), for `pushManager.subscribe`."""
     from flask import current_app
@@ -260,6 +296,15 @@ def push_key():
 
 
 @blp.route("/push/subscriptions", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["endpoint", "keys"], "properties": {
+        "endpoint": {"type": "string", "pattern": "^https?://", "maxLength": 1000},
+        "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
+            "p256dh": {"type": "string", "minLength": 1, "maxLength": 200,
+                       "description": "base64url of a 65-byte P-256 public key"},
+            "auth": {"type": "string", "minLength": 1, "maxLength": 200,
+                     "description": "base64url of at least 16 bytes"}}}}}}}})
+@blp.doc(**answers(PushSubscriptionSchema, "201"))
 def subscribe_push():
     """Receive pushes on this browser: the body is its `PushSubscription.toJSON()`. The same
     endpoint again (another person signing in on the phone) moves it to the caller."""
@@ -286,6 +331,10 @@ def subscribe_push():
 
 
 @blp.route("/push/subscriptions", methods=["DELETE"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["endpoint"], "properties": {
+        "endpoint": {"type": "string", "minLength": 1}}}}}})
+@blp.doc(**answers(PushRemovedSchema))
 def unsubscribe_push():
     """Stop pushes to a browser of mine: `{"endpoint": "..."}`."""
     user = require_user()

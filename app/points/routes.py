@@ -3,6 +3,8 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
+from app.core.openapi import answers, query
+from app.points.schemas import LeaderboardSchema, MyPointsSchema
 from app.core.paths import under
 from app.accounts.models import User
 from app.core.clock import isoformat
@@ -19,6 +21,7 @@ blp = Blueprint("points", __name__, url_prefix="/api/v1/points", description="Po
 
 
 @blp.route("/me", methods=["GET"])
+@blp.doc(**answers(MyPointsSchema))
 def my_points():
     """My total and my most recent entries."""
     user = require_user()
@@ -31,6 +34,8 @@ def my_points():
 
 
 @blp.route("/leaderboard", methods=["GET"])
+@blp.doc(parameters=[query("grid_code", "a node's subtree (default: the caller's grid)")],
+         **answers(LeaderboardSchema))
 def leaderboard():
     """Ranked totals for points earned in a node's subtree (default: the caller's grid)."""
     user = require_user()

@@ -3,6 +3,8 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
+from app.core.openapi import WHEN, answers, query
+from app.stats.schemas import StatsSchema
 from app.core.timezone import parse_local
 from app.core.errors import ApiError
 from app.grid.scope import scope_for
@@ -30,6 +32,10 @@ def _period():
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(parameters=[query("grid_code", "a node in the caller's grid (default: the highest)"),
+                     query("from", "from this day or time (community time)", WHEN),
+                     query("to", "until this day or time", WHEN)],
+         **answers(StatsSchema))
 def stats():
     """Figures for a node's subtree (default: the caller's highest node), plus per child."""
     user = require_user()

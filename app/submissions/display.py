@@ -1,10 +1,12 @@
 """A submission in words: its fields by the labels of its own form version, its history as
 sentences in community time. Used by the detail route, the console and the exports."""
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import select
 
 from app.core.clock import parse_iso
 from app.core.i18n import pick
+from app.core.schema_types import OpenSchema
+from app.submissions.schemas import SubmissionSchema
 from app.submissions.contacts import is_contact_field
 from app.submissions.words import (NOUNS, RESIDENT, SYSTEM, action_label, format_stamp, format_time,
                             format_timer_after, format_value, locale, yes_no)
@@ -175,44 +177,48 @@ def detail_words(sub, body: dict) -> dict:
     return out
 
 
-class DisplayItemSchema(Schema):
+class DisplayItemSchema(OpenSchema):
     """One field of a submission in words (for the OpenAPI document)."""
-    name = fields.String(metadata={"description": "The field's name in the form version"})
+    name = fields.String(required=True, metadata={"description": "The field's name in the form version"})
     type = fields.String()
-    label = fields.Dict(metadata={"description": "The field's label `{zh, en}` in the "
-                                                 "submission's own form version"})
-    value = fields.Raw(metadata={"description": "The raw value, as in `data`"})
-    text = fields.String(metadata={"description": "The value in words, in the request's "
-                                                  "language (choice labels, 是/否, a post's title)"})
+    label = fields.Dict(required=True, metadata={"description": "The field's label `{zh, en}` in "
+                                                               "the submission's own form version"})
+    value = fields.Raw(required=True, allow_none=True,
+                       metadata={"description": "The raw value, as in `data`"})
+    text = fields.String(required=True, metadata={
+        "description": "The value in words, in the request's language (choice labels, 是/否, "
+                       "a post's title)"})
     photos = fields.List(fields.Dict(), metadata={"description": "Photo fields: `{id, url, "
                                                                  "thumb_url}` per upload"})
 
 
-class HistoryItemSchema(Schema):
-    action = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
-    actor = fields.String(allow_none=True, metadata={"description": "The username; `system` for timers"})
+class HistoryItemSchema(OpenSchema):
+    seq = fields.Integer()
+    action = fields.String(required=True)
+    from_state = fields.String(required=True, allow_none=True)
+    to_state = fields.String(required=True, allow_none=True)
+    actor = fields.String(required=True, allow_none=True,
+                          metadata={"description": "The username; `system` for timers"})
     actor_name = fields.String(allow_none=True)
-    comment = fields.String(allow_none=True)
-    at = fields.String(metadata={"description": "ISO 8601 instant with an explicit offset"})
+    actor_id = fields.Integer(allow_none=True)
+    comment = fields.String(required=True, allow_none=True)
+    waited_seconds = fields.Integer(allow_none=True)
+    system = fields.Boolean()
+    at = fields.String(required=True, metadata={"description": "ISO 8601 instant with an explicit offset"})
     text = fields.String(metadata={"description": "One sentence in the request's language, in "
                                                   "community time, e.g. `12月2日 12:14 党员楼长 "
                                                   "李杏珊 提交了来信`"})
 
 
-class SubmissionDetailSchema(Schema):
+class SubmissionDetailSchema(SubmissionSchema):
     """GET /submissions/<id>: the submission, its history and the caller's actions."""
-    id = fields.Integer()
-    form = fields.String()
-    form_version = fields.Integer()
-    state = fields.String()
-    state_label = fields.String()
-    data = fields.Dict()
-    display = fields.List(fields.Nested(DisplayItemSchema), metadata={
+    display = fields.List(fields.Nested(DisplayItemSchema), required=True, metadata={
         "description": "The fields in the form version's order, with labels and words"})
-    history = fields.List(fields.Nested(HistoryItemSchema))
-    allowed_actions = fields.List(fields.String())
+    history = fields.List(fields.Nested(HistoryItemSchema), required=True)
+    allowed_actions = fields.List(fields.String(), required=True,
+                                  metadata={"description": "the action names the caller may take"})
+    actions = fields.List(fields.Dict(), required=True,
+                          metadata={"description": "each action with what a screen needs to offer it"})
 
 
 DETAIL_DOC = {"responses": {"200": {

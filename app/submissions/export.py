@@ -23,7 +23,7 @@ from app.submissions import display
 from app.submissions.contacts import is_contact_field, mask_value
 from app.submissions.models import Submission
 from app.submissions.services import may_see_contacts
-from app.submissions.query import filtered
+from app.submissions.query import FILTER_PARAMETERS, filtered
 from app.submissions.routes import blp
 from app.audit.services import record
 
@@ -151,6 +151,14 @@ def wants_contacts(value) -> bool:
 
 
 @blp.route("/submissions/export", methods=["GET"])
+@blp.doc(parameters=[
+    {"name": "form", "in": "query", "required": True,
+     "schema": {"type": "string", "minLength": 1}, "description": "the form's slug"},
+    {"name": "format", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["csv", "xlsx"]}},
+    {"name": "contacts", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "`full`: contact details in full where the exporter's role needs them"},
+    *[p for p in FILTER_PARAMETERS if p["name"] != "form"]])
 def export():
     """Export a form's submissions in the caller's scope (branch or committee).
 

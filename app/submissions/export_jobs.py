@@ -24,11 +24,13 @@ from app.audit.services import record
 from app.core.clock import isoformat, utcnow
 from app.core.database import allow_long_statements
 from app.core.errors import ApiError
+from app.core.openapi import answers
 from app.core.security import require_user
 from app.extensions import db
 from app.forms.services import form_by_slug, get_form_or_404
 from app.submissions import export
 from app.submissions.models import ExportJob, Submission
+from app.submissions.schemas import ExportJobSchema
 from app.submissions.routes import blp
 
 # The filters of GET /api/v1/submissions that an export understands (query.filtered).
@@ -248,11 +250,13 @@ def start_in_process() -> None:
 
 
 @blp.route("/exports", methods=["POST"])
-@blp.doc(requestBody={"content": {"application/json": {"schema": {
-    "type": "object", "required": ["form"], "properties": {
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["form"], "additionalProperties": False, "properties": {
         "format": {"type": "string", "enum": ["csv", "xlsx"]},
         "contacts": {"type": "boolean"},
-        **{k: {"type": "string"} for k in FILTERS}}}}}})
+        **{k: {"type": "string", "nullable": True, "maxLength": 200} for k in FILTERS},
+        "form": {"type": "string", "minLength": 1, "maxLength": 200}}}}}})
+@blp.doc(**answers(ExportJobSchema, "202", description="Queued: poll GET /exports/{id}"))
 def start_export():
     """Start a background export of a form's submissions (202 {"id"}); poll its state."""
     user = require_user()
@@ -265,6 +269,7 @@ def start_export():
 
 
 @blp.route("/exports/<job_id>", methods=["GET"])
+@blp.doc(**answers(ExportJobSchema))
 def export_status(job_id):
     """A background export's state, progress (0..1) and, when done, the file's url."""
     user = require_user()

@@ -4,6 +4,9 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from app.core.openapi import answers, query
+from app.core.schema_types import ItemsSchema
+from app.submissions.schemas import ErasedSchema, SupportedSchema
 from app.core.clock import isoformat
 from app.core.errors import ApiError
 from app.core.i18n import pick
@@ -38,6 +41,9 @@ def match_score(typed: str, content: str) -> float:
 
 
 @blp.route("/submissions/similar", methods=["GET"])
+@blp.doc(parameters=[query("grid_code", "a building's code", required=True),
+                     query("text", "what the resident is typing (4 characters at least)")],
+         **answers(ItemsSchema, description="`{id, category, category_label, …}` each"))
 @limiter.limit("60/minute")
 def similar():
     """Open suggestions of one building that look like `text`, the content a resident is
@@ -84,6 +90,7 @@ def _category_label(sub: Submission, value) -> str:
 
 
 @blp.route("/submissions/<int:sub_id>/me-too", methods=["POST"])
+@blp.doc(**answers(SupportedSchema))
 @limiter.limit(lambda: current_app.config["PUBLIC_SUBMIT_LIMIT"])
 def me_too(sub_id):
     """Add one resident's voice to an open suggestion instead of filing a duplicate."""
@@ -101,6 +108,7 @@ def me_too(sub_id):
 
 
 @blp.route("/track/<code>/erase", methods=["POST"])
+@blp.doc(**answers(ErasedSchema))
 @limiter.limit("10/minute")
 def erase_by_tracking_code(code):
     """The resident holding a letter's tracking code has their contact details erased

@@ -3,6 +3,7 @@ from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.core.openapi import WHEN, query
 from app.accounts.models import Org
 from app.grid.scope import is_wide
 from app.core.timezone import parse_local
@@ -109,3 +110,17 @@ def filtered(user, query, residual: bool = False):
         from app.submissions.timers import overdue_clause
         query = query.where(overdue_clause(utcnow()))
     return query
+
+
+# The filters as the document states them (GET /submissions, /inbox, /submissions/export);
+# an empty value is no filter. `from` and `to` are read as `parse_local` reads them.
+FILTER_PARAMETERS = [
+    query("form", "a form's slug (or its title)"),
+    query("state", "state codes or labels, comma-separated"),
+    query("grid_code", "a node's code (or its name): its subtree"),
+    query("partner", "a partner unit's name"),
+    query("category", "`data.category`"),
+    query("from", "created at or after (a date, or a time without offset: community time)", WHEN),
+    query("to", "created before", WHEN),
+    query("overdue", "1/true: held past the workflow's own timer"),
+]

@@ -19,9 +19,11 @@ from app.extensions import db, limiter
 from app.submissions import display, services, write
 from app.submissions.inbox import inbox_notices
 from app.submissions.models import Submission
-from app.submissions.query import filtered
+from app.submissions.query import FILTER_PARAMETERS, filtered
 from app.submissions.timers import time_left
-from app.submissions.schemas import SubmissionCreateSchema, TransitionSchema
+from app.core.openapi import answers
+from app.submissions.schemas import (InboxSchema, SubmissionCreateSchema, SubmissionPageSchema,
+                                     TrackSchema, TransitionSchema)
 
 blp = Blueprint("submissions", __name__, url_prefix="/api/v1",
                 description="Submissions, their workflow transitions and the inbox")
@@ -41,6 +43,9 @@ _PUBLIC_SUBMIT = limiter.limit(_public_limit)
 
 @blp.route("/submissions", methods=["POST"])
 @blp.doc(requestBody={"content": {"application/json": {"schema": SubmissionCreateSchema}}})
+@blp.doc(**answers(display.SubmissionDetailSchema, "201", "200", description=
+                   "201 stored; 200 the same uuid and content again (nothing new stored). The "
+                   "submission as GET answers it, with its `tracking_code`"))
 @reads_first
 def create():
     """Submit a form (client-made uuid; replays are idempotent)."""
@@ -85,7 +90,13 @@ def _decode(cursor: str, n: int) -> list[str]:
     return parts
 
 
+LIST_PARAMETERS = [{"name": "limit", "in": "query", "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                   *FILTER_PARAMETERS]
+
+
 @blp.route("/submissions", methods=["GET"])
+@blp.doc(parameters=LIST_PARAMETERS, **answers(SubmissionPageSchema))
 def list_submissions():
     """What the caller may see, newest first, with a keyset cursor."""
     user = require_user()
@@ -118,6 +129,7 @@ def get_submission(ident):
 
 @blp.route("/submissions/<ident>/transitions", methods=["POST"])
 @blp.arguments(TransitionSchema)
+@blp.doc(**display.DETAIL_DOC)
 def transition(args, ident):
     """Take a workflow action on a submission."""
     user = require_user()
@@ -160,6 +172,7 @@ def inbox_queries(user) -> list[tuple]:
 
 
 @blp.route("/inbox", methods=["GET"])
+@blp.doc(parameters=LIST_PARAMETERS, **answers(InboxSchema))
 def inbox():
     """Submissions waiting for an action the caller may take, oldest first.
 
@@ -224,6 +237,7 @@ def _name_claimants(items: list[dict]) -> None:
 
 @blp.route("/track/<code>", methods=["GET"])
 @limiter.limit("60/minute")
+@blp.doc(**answers(TrackSchema))
 def track(code):
     """What a resident holding a tracking code may know: state and published replies."""
     sub = db.session.execute(select(Submission).where(

@@ -5,6 +5,8 @@ from flask_smorest import Blueprint
 
 from app.core.errors import ApiError
 from app.core.security import optional_user
+from app.core.openapi import answers
+from app.sync.schemas import SyncAnswerSchema
 from app.sync.services import MAX_OPS, run_ops
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
@@ -12,6 +14,13 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
 
 
 @blp.route("", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["ops"], "properties": {"ops": {
+        "type": "array", "maxItems": MAX_OPS,
+        # Any item: a malformed op is answered in its own result ("invalid"), never by
+        # failing the batch.
+        "items": {"description": "{op: submit|transition|relay, …}: the route's own body"}}}}}}})
+@blp.doc(**answers(SyncAnswerSchema))
 def sync():
     """Apply ops in order, each in its own savepoint; one result per op."""
     user = optional_user()

@@ -1,6 +1,7 @@
 """The outbox's ops, checked by the same schemas as the HTTP routes they replay."""
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.core.schema_types import OpenSchema
 from app.submissions.schemas import TransitionSchema
 
 OPS = ("submit", "transition", "relay")
@@ -35,3 +36,17 @@ class TransitionOpSchema(TransitionSchema):
 
     op_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     submission = SubmissionRef(required=True)
+
+
+class OpResultSchema(OpenSchema):
+    status = fields.String(required=True, validate=validate.OneOf((
+        "created", "duplicate", "applied", "conflict", "invalid", "forbidden", "not_found")))
+    op_id = fields.String(allow_none=True)
+    errors = fields.Dict(metadata={"description": "why an op is invalid, forbidden or in "
+                                                  "conflict: `{code, message, fields?}`"})
+    submission = fields.Dict(metadata={"description": "the submission, as GET answers it"})
+
+
+class SyncAnswerSchema(OpenSchema):
+    results = fields.List(fields.Nested(OpResultSchema), required=True,
+                          metadata={"description": "one per op, in order"})

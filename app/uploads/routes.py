@@ -8,7 +8,9 @@ from app.submissions.scope import submission_filter
 from app.core.security import optional_user
 from app.extensions import db, limiter
 from app.submissions.models import Submission
+from app.core.openapi import answers
 from app.uploads.models import Upload
+from app.uploads.schemas import UploadSchema
 from app.uploads.services import store_image
 from app.uploads.storage import get_storage
 from app.uploads.thumbs import thumbnail
@@ -22,6 +24,11 @@ def _signed_in() -> bool:
 
 @blp.route("", methods=["POST"])
 @limiter.limit(lambda: current_app.config["PUBLIC_SUBMIT_LIMIT"], exempt_when=_signed_in)
+@blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "a JPEG, PNG or WebP image of 5 MB at most"}}}}}},
+         **answers(UploadSchema, "201"))
 def upload():
     """Upload one image (multipart field `file`): JPEG, PNG or WebP, 5 MB at most."""
     user = optional_user()
@@ -47,6 +54,8 @@ def upload():
 def download(upload_id):
     """The image (or `?size=thumb` its thumbnail), for its uploader or anyone who may see the
     submission holding it; 404 for everyone else."""
+    if request.args.get("size", "thumb") != "thumb":   # as the document says: thumb or none
+        raise ApiError(422, fields={"size": [_("Not a valid value.")]})
     user = optional_user()
     item = db.session.get(Upload, upload_id[:36])
     if item is None or user is None:
@@ -61,7 +70,7 @@ def download(upload_id):
     if data is None:
         raise ApiError(404)
     mimetype = item.content_type
-    if request.args.get("size") == "thumb":
+    if "size" in request.args:
         data, mimetype = thumbnail(item.id, data), "image/jpeg"
         if data is None:
             raise ApiError(404)

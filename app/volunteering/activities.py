@@ -6,6 +6,10 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.schemas import MOBILE_DOC
+from app.core.openapi import answers, query
+from app.core.schema_types import ItemsSchema
+from app.volunteering.schemas import AttendedSchema, ResidentSignedUpSchema
 from app.accounts.services import PHONE_RE, normalize_phone
 from app.core.clock import isoformat, utcnow
 from app.core.errors import ApiError
@@ -22,7 +26,7 @@ from app.workflow.definition import transitions_named
 
 class ResidentSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    phone = fields.String(required=True, validate=validate.Length(max=20))
+    phone = fields.String(required=True, validate=validate.Length(max=20), metadata=MOBILE_DOC)
 
 
 class AttendanceSchema(Schema):
@@ -35,6 +39,7 @@ def _signed_in() -> bool:
 
 
 @blp.route("/<int:post_id>/residents", methods=["POST"])
+@blp.doc(**answers(ResidentSignedUpSchema, "201"))
 @limiter.limit(lambda: current_app.config["PUBLIC_SUBMIT_LIMIT"], exempt_when=_signed_in)
 @blp.arguments(ResidentSchema)
 def resident_signup(args, post_id):
@@ -68,6 +73,7 @@ def resident_signup(args, post_id):
 
 
 @blp.route("/<int:post_id>/residents", methods=["GET"])
+@blp.doc(**answers(ItemsSchema, description="The residents signed up (branch or committee)"))
 def resident_list(post_id):
     """The organiser's list of residents signed up (branch or committee of the post's node)."""
     user = require_user()
@@ -115,6 +121,7 @@ def record_attendance(post: Post, actor, present: set, residents_served: int) ->
 
 
 @blp.route("/<int:post_id>/attendance", methods=["POST"])
+@blp.doc(**answers(AttendedSchema))
 @blp.arguments(AttendanceSchema)
 def attendance(args, post_id):
     """After the activity: residents served, and which volunteers came. Those present are
@@ -129,6 +136,8 @@ def attendance(args, post_id):
 
 
 @blp.route("/public", methods=["GET"])
+@blp.doc(parameters=[query("grid_code", "a building's code", required=True)],
+         **answers(ItemsSchema, description="Open activities residents may join"))
 @limiter.limit("60/minute")
 def public_activities():
     """Upcoming activities residents of a building may sign up for without an account."""

@@ -11,8 +11,10 @@ from app.grid.scope import scope_for
 from app.core.security import require_user
 from app.extensions import db
 from app.grid.services import node_by_code
-from app.core.schema_types import IsoDateTime, NotEmptySchema, StrictBoolean
+from app.core.schema_types import IsoDateTime, ItemsSchema, NotEmptySchema, StrictBoolean
+from app.core.openapi import answers, query
 from app.volunteering import services
+from app.volunteering.schemas import PostListSchema, PostSchema
 from app.volunteering.models import Post
 
 blp = Blueprint("posts", __name__, url_prefix="/api/v1/posts", description="Volunteer posts")
@@ -55,6 +57,7 @@ def _may_manage(user, path: str) -> bool:
 
 @blp.route("", methods=["POST"])
 @blp.arguments(PostCreateSchema)
+@blp.doc(**answers(PostSchema, "201"))
 def create_post(args):
     """Publish a post (branch or committee of that node)."""
     user = require_user()
@@ -63,6 +66,9 @@ def create_post(args):
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(parameters=[query("grid_code", "the node's subtree and the nodes above it"),
+                     query("open", "1/true: open posts only; 0/false: closed ones")],
+         **answers(PostListSchema))
 def list_posts():
     """Posts, with capacity, claimed and waitlisted counts. Filters: grid_code, open."""
     require_user()
@@ -93,6 +99,7 @@ def _post_or_404(post_id: int) -> Post:
 
 
 @blp.route("/<int:post_id>", methods=["GET"])
+@blp.doc(**answers(PostSchema))
 def get_post(post_id):
     require_user()
     post = _post_or_404(post_id)
@@ -102,6 +109,7 @@ def get_post(post_id):
 
 @blp.route("/<int:post_id>", methods=["PATCH"])
 @blp.arguments(PostPatchSchema)
+@blp.doc(**answers(PostSchema))
 def patch_post(args, post_id):
     """Change capacity (never evicts; up promotes from the waitlist), open/close, text."""
     user = require_user()
@@ -120,6 +128,8 @@ def patch_post(args, post_id):
 
 
 @blp.route("/claims", methods=["GET"])
+@blp.doc(**answers(ItemsSchema, description="My claims: each with its post, state in words, "
+                   "waitlist place and whether I may cancel it"))
 def my_claims():
     """The caller's own claims, newest first: each with its post, state in words, its place on
     the waitlist and whether the caller may still cancel it (the app's 我的认领)."""

@@ -19,6 +19,7 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 import segno
 
+from app.core.openapi import query
 from app.accounts.models import RoleAssignment, User
 from app.core.errors import ApiError
 from app.core.paths import under
@@ -51,6 +52,7 @@ def public_base() -> str:
 @blp.route("/<code>/posters.pdf", methods=["GET"])
 @blp.response(200, description="application/pdf: one A4 page per building under the node. "
               "`?captain=1` prints each building captain's name. Staff of the node only.")
+@blp.doc(parameters=[query("captain", "1/true: print each building captain's name")])
 def posters(code):
     """QR posters for a building, an estate, a community or a street."""
     user = require_user()
