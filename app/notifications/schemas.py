@@ -20,6 +20,8 @@ class NotificationSchema(OpenSchema):
     created_at = _when(required=True)
     read = fields.Boolean(required=True)
     read_at = _when(required=True)
+    form_title = fields.String(allow_none=True, metadata={"description": "in the request's language"})
+    excerpt = fields.String(allow_none=True, metadata={"description": "the letter's first words"})
 
 
 class NotificationPageSchema(OpenSchema):

@@ -210,6 +210,44 @@ class HistoryItemSchema(OpenSchema):
                                                   "李杏珊 提交了来信`"})
 
 
+class OriginalSchema(OpenSchema):
+    id = fields.Integer(required=True)
+    excerpt = fields.String(required=True, metadata={"description": "the letter's first words"})
+    created_at = fields.String(required=True, allow_none=True)
+    state_label = fields.String(required=True, allow_none=True)
+
+
+class TargetSchema(OpenSchema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    level = fields.String(required=True, metadata={"description": "building or estate"})
+    parent_name = fields.String(required=True, allow_none=True)
+
+
+class PartnerSchema(OpenSchema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class ActionSchema(OpenSchema):
+    """An action the caller may take, and what a screen must offer to take it."""
+    action = fields.String(required=True)
+    label = fields.Dict(required=True, allow_none=True, metadata={"description": "{zh, en}"})
+    comment = fields.String(required=True, metadata={"description": "required or optional"})
+    partner = fields.String(required=True, allow_none=True,
+                            metadata={"description": "`required`: a partner unit must be picked"})
+    to = fields.Raw(required=True)
+    duplicate_of = fields.String(required=True, allow_none=True,
+                                 metadata={"description": "`required`: the original must be picked"})
+    reroute = fields.Boolean(required=True, metadata={"description": "a building or estate must be picked"})
+    originals = fields.List(fields.Nested(OriginalSchema), metadata={
+        "description": "with duplicate_of: recent letters of the same building (detail only)"})
+    targets = fields.List(fields.Nested(TargetSchema), metadata={
+        "description": "with reroute: where the caller may send it (detail only)"})
+    partners = fields.List(fields.Nested(PartnerSchema), metadata={
+        "description": "with partner: the partner units (detail only)"})
+
+
 class SubmissionDetailSchema(SubmissionSchema):
     """GET /submissions/<id>: the submission, its history and the caller's actions."""
     display = fields.List(fields.Nested(DisplayItemSchema), required=True, metadata={
@@ -217,7 +255,7 @@ class SubmissionDetailSchema(SubmissionSchema):
     history = fields.List(fields.Nested(HistoryItemSchema), required=True)
     allowed_actions = fields.List(fields.String(), required=True,
                                   metadata={"description": "the action names the caller may take"})
-    actions = fields.List(fields.Dict(), required=True,
+    actions = fields.List(fields.Nested(ActionSchema), required=True,
                           metadata={"description": "each action with what a screen needs to offer it"})
 
 
