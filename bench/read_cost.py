@@ -4,41 +4,16 @@ and the community's statistics, signed in with a bearer token. Best of 7 rounds.
 Run: .venv/bin/python bench/read_cost.py"""
 import os
 import sys
-import tempfile
 import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.submit_cost import GRID  # noqa: E402
-
-from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
+from bench.submit_cost import bench_app  # noqa: E402
 
 
 def main(rounds: int = 7, per_round: int = 40) -> None:
-    tmp = tempfile.mkdtemp()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db",
-                      "SECRET_KEY": "bench-secret-key-0123456789", "TESTING": True,
-                      "RATELIMIT_ENABLED": False, "PUBLIC_SUBMIT_LIMIT": "1000000/minute",
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-    with app.app_context():
-        db.create_all()
-        from app.accounts.services import create_user, grant_role
-        from app.forms.builtin import builtin_forms
-        from app.forms.models import Form, FormVersion
-        from app.grid.services import import_grid, node_by_code
-        for item in builtin_forms():
-            form = Form(slug=item["slug"], kind=item["kind"], public=item["public"],
-                        submit_scope=item["submit_scope"], current_version=1)
-            db.session.add(form)
-            db.session.flush()
-            db.session.add(FormVersion(form_id=form.id, number=1, definition=item["definition"],
-                                       workflow=item["workflow"]))
-        import_grid(GRID)
-        grant_role(create_user("cap", "pw-123456789", "cap", ""), "captain", node_by_code("B1"))
-        grant_role(create_user("com", "pw-123456789", "com", ""), "committee", node_by_code("C1"))
-        db.session.commit()
+    app = bench_app(extra_users=(("com", "committee", "C1"),))
     client = app.test_client(use_cookies=False)
     token = client.post("/api/v1/auth/login", json={"username": "cap", "password": "pw-123456789"}
                         ).get_json()["token"]

@@ -15,7 +15,9 @@ from app.extensions import db  # noqa: E402
 GRID = "code,name,level,parent_code\nC1,社区,community,\nE1,小区,estate,C1\nB1,1栋,building,E1\n"
 
 
-def main(rounds: int = 7, per_round: int = 300) -> None:
+def bench_app(extra_users=()):
+    """An app on a fresh SQLite file with the built-in forms, a small grid and a captain of
+    B1 (`cap`); `extra_users`: (username, role, node code) more."""
     tmp = tempfile.mkdtemp()
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db",
                       "SECRET_KEY": "bench-secret-key-0123456789", "TESTING": True,
@@ -35,11 +37,17 @@ def main(rounds: int = 7, per_round: int = 300) -> None:
             db.session.add(FormVersion(form_id=form.id, number=1, definition=item["definition"],
                                        workflow=item["workflow"]))
         import_grid(GRID)
-        grant_role(create_user("cap", "pw-123456789", "cap", ""), "captain", node_by_code("B1"))
+        for username, role, code in (("cap", "captain", "B1"), *extra_users):
+            grant_role(create_user(username, "pw-123456789", username, ""), role, node_by_code(code))
         if os.environ.get("BENCH_WEBHOOK"):   # one endpoint for every event: one outbox row more
             from app.notifications.models import Webhook
             db.session.add(Webhook(url="http://203.0.113.9/", events=["*"], secret="whsec_AAAA"))
         db.session.commit()
+    return app
+
+
+def main(rounds: int = 7, per_round: int = 300) -> None:
+    app = bench_app()
     client = app.test_client()
     inside = _time_events()
 
