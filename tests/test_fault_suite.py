@@ -160,6 +160,14 @@ class Server:
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4",
              "--timeout", "60", "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
              "wsgi:app"], cwd=ROOT, env=environment)
+        try:   # a server that never answered is not left running (nothing else would stop it)
+            self._wait_and_sign_in()
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+            raise
+
+    def _wait_and_sign_in(self) -> None:
         deadline = time.monotonic() + 120   # generous: a loaded machine (tests/servers.py)
         while True:
             try:
