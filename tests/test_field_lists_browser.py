@@ -252,6 +252,8 @@ def test_axe_finds_no_serious_violation_on_any_screen(pw, browser, live_server, 
         check_screen(page, path, problems)
     page.goto(f"{base}/app/")
     page.click("#sign-out")
+    # Signing out finishes (the session is forgotten) before the next person signs in.
+    expect(page.locator("input[name=username]")).to_be_visible()
     sign_in(page, base, "volunteer")
     page.goto(f"{base}/app/posts")
     check_screen(page, "volunteer posts", problems)

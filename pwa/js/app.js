@@ -236,9 +236,44 @@ document.getElementById('sign-out').addEventListener('click', async () => {
   ctx.go('/app/');
 });
 
+// The first install can fail on a weak signal (one of the shell's files does not arrive): the
+// app then keeps trying, with growing pauses and when the signal returns, so that the phone
+// works offline without the person having to reload.
+let registerRetry = 0;
+let registerTimer = null;
+function retryRegister() {
+  if (navigator.serviceWorker.controller || registerTimer) return;
+  const delay = Math.min(60000, 2000 * 2 ** registerRetry++);
+  registerTimer = setTimeout(() => {
+    registerTimer = null;
+    navigator.serviceWorker.register('/app/sw.js', { scope: '/app/', type: 'module' })
+      .then(watchInstall, retryRegister);
+  }, delay);
+}
+function watchInstall(reg) {
+  const worker = reg.installing;
+  if (!worker) return;
+  worker.addEventListener('statechange', () => {
+    if (worker.state === 'redundant' && !navigator.serviceWorker.controller && !reg.active) retryRegister();
+  });
+}
+window.addEventListener('online', () => {
+  if ('serviceWorker' in navigator && !navigator.serviceWorker.controller) { registerRetry = 0; retryRegister(); }
+});
+
 async function registerWorker() {
   if (!('serviceWorker' in navigator)) return;
-  const reg = await navigator.serviceWorker.register('/app/sw.js', { scope: '/app/', type: 'module' });
+  let reg;
+  try {
+    reg = await navigator.serviceWorker.register('/app/sw.js', { scope: '/app/', type: 'module' });
+  } catch (err) {
+    retryRegister();
+    throw err;
+  }
+  watchInstall(reg);
+  navigator.serviceWorker.ready.then((ready) => {
+    if (!navigator.serviceWorker.controller && ready.active) ready.active.postMessage('claim');
+  });
   const offerUpdate = (worker) => {
     const banner = document.getElementById('update');
     banner.hidden = false;
