@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup setup-dev lint audit bench bench-hot clean
+.PHONY: run test screenshots setup setup-dev lint audit bench bench-hot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,9 +45,18 @@ run: setup
 ## parallel processes (pytest-xdist, one per core; TEST_WORKERS=0 for one process). Each worker
 ## has its own SQLite file or PostgreSQL database (tests/conftest.py). worksteal: a worker that
 ## runs out of tests takes half of another's, so the long browser and server tests spread.
+## PYTHONDONTWRITEBYTECODE is emptied: the suite starts some twenty Python processes (workers,
+## gunicorns, CLI commands) and each would compile app/ again (0.25 s each here).
 TEST_WORKERS ?= auto
 test: setup-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+## The browser tests again, saving a picture of each screen they reach in test-artifacts/
+## (README's pictures in docs/screenshots/ are copied from there). make test takes none.
+screenshots: setup-dev
+	TEST_SCREENSHOTS=1 PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) \
+	  --dist worksteal -m browser $(PYTEST_ARGS)
+	@echo "pictures in test-artifacts/"
 
 ## ruff, then the layers of app/ (.importlinter: no upward import, no circle).
 lint: setup-dev

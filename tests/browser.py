@@ -17,6 +17,7 @@ from tests.conftest import PASSWORD
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.path.join(ROOT, "test-artifacts")
+SCREENSHOTS = bool(os.environ.get("TEST_SCREENSHOTS"))   # make screenshots
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -65,16 +66,26 @@ def browser(chromium):
         context.close()
 
 
+def phone_device(pw) -> dict:
+    """A Pixel 7 (viewport, touch, mobile user agent), drawn at one device pixel per CSS pixel
+    unless pictures are taken: the layout is the same, and Chromium rasterises 7 times fewer
+    pixels for every frame."""
+    device = dict(pw.devices["Pixel 7"])
+    if not SCREENSHOTS:
+        device["device_scale_factor"] = 1
+    return device
+
+
 @pytest.fixture
 def phone(pw, browser):
-    context = browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN")
+    context = browser.new_context(**phone_device(pw), locale="zh-CN")
     yield context
     context.close()
 
 
 def phone_options(pw, **extra):
     """Launch options for a Chromium of a test's own (a persistent profile, other flags)."""
-    options = dict(executable_path=CHROMIUM, args=ARGS, locale="zh-CN", **pw.devices["Pixel 7"])
+    options = dict(executable_path=CHROMIUM, args=ARGS, locale="zh-CN", **phone_device(pw))
     options.pop("default_browser_type", None)
     options.update(extra)
     return options
@@ -91,9 +102,16 @@ def artifact(name: str) -> str:
     return os.path.join(ARTIFACTS, f"{name}.png")
 
 
-def shot(page, name):
-    """A full-page screenshot in test-artifacts/ (README's pictures are taken from there)."""
-    page.screenshot(path=artifact(name), full_page=True)
+def shot(target, name):
+    """A screenshot of a page (its full length) or of one element, in test-artifacts/ —
+    only under `make screenshots` (README's pictures are taken from there): a full-page
+    capture of a phone screen costs Chromium about as much as the rest of a short test."""
+    if not SCREENSHOTS:
+        return
+    if hasattr(target, "goto"):
+        target.screenshot(path=artifact(name), full_page=True)
+    else:
+        target.screenshot(path=artifact(name))
 
 
 def outbox_count(page):

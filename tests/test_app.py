@@ -83,19 +83,22 @@ def test_postgresql_plans_every_statement_for_its_values(app):
         assert "'captain'" in plan and "$1" not in plan, plan
 
 
-def test_new_sqlite_databases_get_small_pages(tmp_path):
+def _small_pages_and_wal(url: str) -> None:
     """2 KiB pages: a submission's commit copies every page it wrote (docs/performance.md)."""
-    for url in (f"sqlite:///{tmp_path}/migrated.db", f"sqlite:///{tmp_path}/created.db"):
-        if "migrated" in url:
-            _upgrade(url)
-        else:
-            app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-            with app.app_context():
-                db.create_all()
-        raw = sqlite3.connect(url.removeprefix("sqlite:///"))
-        assert raw.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 2048
-        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        raw.close()
+    raw = sqlite3.connect(url.removeprefix("sqlite:///"))
+    assert raw.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 2048
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    raw.close()
+
+
+def test_new_sqlite_databases_get_small_pages(tmp_path):
+    """A database made by create_all; one made by the migrations is checked in
+    test_migrations_match_the_models (one `db upgrade` for both)."""
+    url = f"sqlite:///{tmp_path}/created.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+    _small_pages_and_wal(url)
 
 
 def test_passwords_are_hashed_with_scrypt_by_default(tmp_path):
@@ -134,6 +137,8 @@ def test_migrations_match_the_models(app, tmp_path):
     """`db upgrade` from nothing, then autogenerate must find no difference."""
     url = _fresh_url(app, tmp_path)
     _upgrade(url)
+    if url.startswith("sqlite"):
+        _small_pages_and_wal(url)
     engine = create_engine(url)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from app.workflow.definition import parse_duration
-from tests.browser import artifact, console_sign_in, desk, expect, shot, sign_in, token_for
+from tests.browser import console_sign_in, desk, expect, shot, sign_in, token_for
 from tests.conftest import new_uuid
 
 pytestmark = pytest.mark.browser
@@ -74,7 +74,7 @@ def test_a_new_form_from_chinese_labels_reaches_the_captain(browser, phone, live
     preview.locator("select[name=xu_yao_de_bang_zhu]").select_option(label="陪诊")
     expect(preview.locator("input[name=xi_wang_ri_qi]")).to_be_visible()
     shot(page, "console-formbuilder-new")
-    page.get_by_test_id("phone-frame").screenshot(path=artifact("console-formbuilder-phone-preview"))
+    shot(page.get_by_test_id("phone-frame"), "console-formbuilder-phone-preview")
     page.click("#publish")
     expect(page.locator(".flash")).to_contain_text("已发布第 1 版")
     assert page.url.endswith(f"/admin/forms/{SLUG}")

@@ -8,7 +8,7 @@ import os
 import pytest
 import requests
 
-from tests.browser import expect, outbox_count, shot, sign_in, token_for, wait_for_worker
+from tests.browser import expect, outbox_count, phone_device, shot, sign_in, token_for, wait_for_worker
 from tests.conftest import PASSWORD, suggestion
 
 pytestmark = pytest.mark.browser
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def phone(pw, browser):
     """A cheap phone: 360 px wide, Chinese, Beijing time."""
-    context = browser.new_context(**{**pw.devices["Pixel 7"], "viewport": {"width": 360, "height": 740}},
+    context = browser.new_context(**{**phone_device(pw), "viewport": {"width": 360, "height": 740}},
                                   locale="zh-CN", timezone_id="Asia/Shanghai")
     yield context
     context.close()
@@ -431,7 +431,7 @@ def test_the_item_screen_speaks_english_too(phone, live_server, people):
 
 def test_axe_finds_nothing_serious_on_the_new_screens(pw, browser, live_server, people):
     base = live_server
-    context = browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN", bypass_csp=True)
+    context = browser.new_context(**phone_device(pw), locale="zh-CN", bypass_csp=True)
     letter = _letter(base, "楼顶漏水")
     _letter(base, "楼顶又漏水了")
     _act(base, "captain", letter["id"], "escalate")

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 import requests
 
-from tests.browser import (ARGS, CHROMIUM, ROOT, expect, outbox_count, phone_options,
+from tests.browser import (ARGS, CHROMIUM, ROOT, expect, outbox_count, phone_device, phone_options,
                            server_items, sign_in, token_for)
 from tests.browser import shot as screenshot
 from tests.conftest import suggestion
@@ -186,7 +186,7 @@ def test_plain_http_on_a_lan_says_so_and_keeps_the_letter(pw, live_server, peopl
     browser = pw.chromium.launch(executable_path=CHROMIUM,
                                  args=ARGS + ["--host-resolver-rules=MAP tongxin.lan 127.0.0.1"])
     try:
-        context = browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN")
+        context = browser.new_context(**phone_device(pw), locale="zh-CN")
         page = context.new_page()
         page.goto(f"http://tongxin.lan:{port}/app/s/B1")
         assert page.evaluate("window.isSecureContext") is False
@@ -232,7 +232,7 @@ def check_screen(page, name, problems):
 def test_axe_finds_no_serious_violation_on_any_screen(pw, browser, live_server, people):
     base = live_server
     # The app's CSP allows no injected script; the test lifts it to inject axe-core.
-    phone = browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN", bypass_csp=True)
+    phone = browser.new_context(**phone_device(pw), locale="zh-CN", bypass_csp=True)
     token = token_for(base, "captain")
     letter = requests.post(f"{base}/api/v1/submissions", json=suggestion("B1", content="楼道堆满杂物"),
                            headers={"Authorization": f"Bearer {token}"}).json()

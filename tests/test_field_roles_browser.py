@@ -4,7 +4,7 @@ time left in the inbox. Debian's Chromium via Playwright, as tests/test_pwa_brow
 import pytest
 import requests
 
-from tests.browser import expect, outbox_count, shot, sign_in, token_for
+from tests.browser import expect, outbox_count, phone_device, shot, sign_in, token_for
 from tests.conftest import PASSWORD, new_uuid, suggestion
 
 pytestmark = pytest.mark.browser
@@ -131,7 +131,7 @@ def test_captain_reply_from_the_phone_reaches_the_tracking_page_internal_never(p
     reject.locator("button[data-action=reject]").click()
     expect(outbox_count(page)).to_have_text("0", timeout=15000)
 
-    resident = browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN", timezone_id="America/New_York")
+    resident = browser.new_context(**phone_device(pw), locale="zh-CN", timezone_id="America/New_York")
     public = resident.new_page()
     public.goto(f"{base}/app/t/{letter['tracking_code']}")
     replies = public.get_by_test_id("replies")
@@ -164,7 +164,7 @@ def test_resident_qr_page_opens_on_the_form_and_shows_no_one_elses_letter(pw, br
         "title": "儿童绘画课", "grid_code": "C1", "capacity": 2, "kind": "activity", "place": "社区活动室",
         "public_signup": True, "resident_capacity": 10, **FUTURE})
     building = requests.get(f"{base}/api/v1/notices/public?grid_code=B1").json()["building"]
-    device = dict(pw.devices["Pixel 7"], viewport={"width": 412, "height": 915})
+    device = dict(phone_device(pw), viewport={"width": 412, "height": 915})
     context = browser.new_context(**device, locale="zh-CN")
     page = context.new_page()
     page.goto(f"{base}/app/s/B1")

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from tests.browser import desk, expect, shot
+from tests.browser import desk, expect, phone_device, shot
 from tests.conftest import PASSWORD, new_uuid
 
 pytestmark = pytest.mark.browser
@@ -229,7 +229,7 @@ def _settle(page):
 
 def _phone(pw, browser):
     # A phone set to New York: the screens must still read Beijing time.
-    return browser.new_context(**pw.devices["Pixel 7"], locale="zh-CN", timezone_id="America/New_York")
+    return browser.new_context(**phone_device(pw), locale="zh-CN", timezone_id="America/New_York")
 
 
 def _pwa_sign_in(page, base, username):

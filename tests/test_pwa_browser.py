@@ -11,6 +11,7 @@ import requests
 from tests.browser import (expect, outbox_count, phone_options, server_items, shot, sign_in,
                            token_for)
 from tests.conftest import new_uuid, suggestion
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -83,8 +84,8 @@ def test_server_down_then_back_without_reload(phone, live_server, faults, people
     sign_in(page, base)
     faults.down = True
     fill_letter(page, base, "服务器暂时不可用时写的信")
-    expect(outbox_count(page)).to_have_text("1")
-    page.wait_for_timeout(1500)  # retries happen meanwhile; nothing may leave the outbox
+    # The app tried to send it and was refused: the letter stays in the outbox.
+    wait_for(lambda: "/api/v1/sync" in faults.refused, 15)
     expect(outbox_count(page)).to_have_text("1")
     faults.down = False
     expect(outbox_count(page)).to_have_text("0", timeout=20000)
