@@ -114,3 +114,17 @@ def test_detail_fields_are_documented(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     text = str(spec["paths"]["/api/v1/submissions/{ident}"]["get"])
     assert "display" in str(spec["components"]) or "display" in text
+
+
+def test_a_residents_letter_reads_in_the_readers_language(client, login, people, clock):
+    """The name kept with a resident's event is the writer's word (居民); an English reader
+    reads "A resident"."""
+    clock.now = AT_0400Z
+    r = client.post("/api/v1/submissions", json=suggestion("B1", content="楼下噪音"))
+    assert r.status_code == 201, r.get_json()
+    captain = login("captain")
+    chinese = _detail(captain, r.get_json()["id"])["history"]
+    assert chinese[0]["text"] == "12月2日 12:00 居民 提交了来信"
+    english = captain.get(f"/api/v1/submissions/{r.get_json()['id']}",
+                          headers={"Accept-Language": "en"}).get_json()["history"]
+    assert english[0]["text"] == "2 Dec 12:00 A resident submitted a letter"

@@ -142,7 +142,9 @@ def history_text(item: dict, workflow: dict, kind: str | None, form_title: str =
         else:
             body = f"{pick(SYSTEM, lang)}: {label}" if en else f"系统自动{label}"
         return f"{when} {body}".strip()
-    actor = item.get("actor_name") or pick(RESIDENT, lang)
+    # A resident's name was kept in the writer's language ("居民"): said in the reader's.
+    resident = item.get("actor_id") is None and item.get("actor") in (None, "")
+    actor = pick(RESIDENT, lang) if resident else (item.get("actor_name") or pick(RESIDENT, lang))
     if actor == "system":
         actor = pick(SYSTEM, lang)
     if action == "submit":

@@ -113,7 +113,8 @@ export function fieldText(field, value) {
 
 // One history event as a sentence, when the server sent no `text`.
 export function eventText(e) {
-  const who = e.system ? t('system_actor') : (e.actor_name || e.actor || t('resident'));
+  const resident = e.actor_id == null && !e.actor;
+  const who = e.system ? t('system_actor') : (resident ? t('resident') : (e.actor_name || e.actor));
   const state = stateLabel(e.to_state);
   return `${dateTime(e.at)} ${who} · ${state}`;
 }
