@@ -5,6 +5,7 @@ import { h } from '../dom.js';
 import { cacheGet, cacheSet } from '../db.js';
 import { dateTime, eventText, fieldText, formLabel, stateLabel } from '../format.js';
 import { pick, t } from '../i18n.js';
+import { items as outboxItems } from '../outbox.js';
 import { photoStrip } from '../photos.js';
 import { actionForm, draftKeeper, takeSaid } from './actions.js';
 import { backHome } from './nav.js';
@@ -92,7 +93,17 @@ export async function detailView(ctx, id) {
   const status = h('div', { class: `notice${note && note.warn ? ' warn' : ''}`, role: 'status', tabindex: '-1', 'data-testid': 'action-status' },
     note ? h('strong', { 'data-testid': note.warn ? 'refused' : 'submitted' }, note.text) : null);
   const keeper = draftKeeper(ctx, item);
-  const actions = (item.actions || []).map((action) => actionForm(ctx, item, action, status, keeper));
+  // An action on this item waits in the outbox (no signal): say which, and offer no other
+  // until it has gone — the buttons on screen are those of the state before it.
+  const waiting = (await outboxItems(userKey(ctx.session))).find((o) => o.kind === 'transition'
+    && o.op.submission === item.uuid && o.status === 'waiting');
+  const actions = waiting ? [] : (item.actions || []).map((action) => actionForm(ctx, item, action, status, keeper));
+  if (waiting && !note) {
+    const named = (item.actions || []).find((a) => a.action === waiting.op.action);
+    status.append(h('strong', { 'data-testid': 'action-waiting' },
+      t('action_waiting', { action: named ? pick(named.label) : waiting.title })),
+    ' ', h('a', { href: '/app/outbox', 'data-link': true }, t('see_outbox')));
+  }
   if (note) whenShown(status, () => { status.focus({ preventScroll: true }); status.scrollIntoView({ block: 'center' }); });
   const facts = [
     item.partner ? h('div', { class: 'help' }, t('partner_unit', { name: item.partner })) : null,
