@@ -367,7 +367,16 @@ def test_resident_public_form_keeps_its_draft_over_a_reload(phone, live_server, 
     page.goto(f"{live_server}/app/s/B1")
     page.select_option("select[name=category]", "suggestion")
     page.fill("textarea[name=content]", "写到一半来了电话")
-    page.wait_for_timeout(400)  # the autosave runs a quarter second after the last key
+    # The autosave runs a quarter second after the last key: wait until it is on the phone.
+    assert page.evaluate("""async () => {
+        const { getDraft } = await import('/app/js/drafts.js');
+        const { PUBLIC } = await import('/app/js/outbox.js');
+        for (let look = 0; look < 400; look += 1) {   // up to 10 s
+          const draft = await getDraft(PUBLIC, 's:B1');
+          if (draft && JSON.stringify(draft.values).includes('写到一半来了电话')) return true;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        return false; }""")
     page.reload()
     expect(page.locator("textarea[name=content]")).to_have_value("写到一半来了电话")
     expect(page.get_by_test_id("draft-note")).to_contain_text("恢复")

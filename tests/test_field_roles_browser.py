@@ -247,8 +247,8 @@ def test_locked_sign_in_says_for_how_long_and_who_unlocks(phone, live_server, pe
         for wrong in ("wrong-1", "wrong-2"):
             page.fill("input[name=username]", "captain")
             page.fill("input[name=password]", wrong)
-            page.click("form button[type=submit]")
-            page.wait_for_timeout(300)
+            with page.expect_response("**/api/v1/auth/login"):
+                page.click("form button[type=submit]")
         alert = page.locator("main [role=alert]")
         expect(alert).to_contain_text("锁定 1 分钟")
         expect(alert).to_contain_text("工作人员")
