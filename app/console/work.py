@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from app.accounts.models import Org
+from app.accounts.services import partner_units
 from app.core.errors import ApiError
 from app.core.ids import as_id
 from app.extensions import db
@@ -88,8 +88,7 @@ def submission_detail(sub_id):
     body = submissions.serialize(sub, current_user, detail=True)
     body |= display.detail_words(sub, body)   # fields and history in words
     submissions.audit_contact_view(current_user, sub, via="console")   # a full view (the request commits)
-    orgs = db.session.execute(select(Org).order_by(Org.name)).scalars().all()
-    return render_template("console/submission.html", sub=sub, body=body, orgs=orgs,
+    return render_template("console/submission.html", sub=sub, body=body, orgs=partner_units(),
                            nodes=picker_nodes())
 
 

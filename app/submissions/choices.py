@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import or_, select
 
-from app.accounts.models import Org
+from app.accounts.services import partner_units
 from app.core.clock import isoformat
 from app.core.i18n import pick
 from app.core.paths import under
@@ -28,7 +28,7 @@ def add_choices(user, sub: Submission, actions: list[dict]) -> None:
         if action.get("reroute"):
             action["targets"] = _targets(user, sub)
         if action.get("partner") == "required":
-            action["partners"] = _partners()
+            action["partners"] = partner_units()
 
 
 def natural_key(name: str) -> list:
@@ -69,9 +69,3 @@ def _targets(user, sub: Submission) -> list[dict]:
             "parent_name": names.get(n.parent_id) if n.level == "building" else None} for n in nodes]
     return sorted(out, key=lambda n: (natural_key(n["parent_name"] or n["name"]),
                                       n["level"] != "estate", natural_key(n["name"])))
-
-
-def _partners() -> list[dict]:
-    """Every partner unit (as the console's picker)."""
-    return [{"id": o.id, "name": o.name}
-            for o in db.session.execute(select(Org).order_by(Org.name)).scalars()]

@@ -229,6 +229,8 @@ class TargetSchema(OpenSchema):
 class PartnerSchema(OpenSchema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
+    people = fields.Integer(required=True, metadata={
+        "description": "active accounts acting for the unit (0: nobody would see a dispatch)"})
 
 
 class ActionSchema(OpenSchema):

@@ -53,7 +53,7 @@ function partnerPicker(item, action) {
   // An item kept from before the server offered the list: type the unit's name.
   const control = list
     ? h('select', { name: 'partner', id, 'aria-describedby': `${id}-error` }, h('option', { value: '' }, t('choose')),
-      list.map((o) => h('option', { value: o.name }, o.name)))
+      list.map((o) => h('option', { value: o.name }, o.people === 0 ? `${o.name}（${t('no_partner_accounts')}）` : o.name)))
     : h('input', { name: 'partner', id, 'aria-describedby': `${id}-error` });
   return field('partner', id, t('partner'), control);
 }
