@@ -25,6 +25,7 @@ Set TEST_DATABASE_URL=postgresql+psycopg://... to run the whole suite on Postgre
 """
 import copy
 import os
+import re
 import uuid as uuidlib
 from collections import namedtuple
 from contextlib import contextmanager
@@ -503,6 +504,31 @@ def login(client):
         return Api(fresh, r.get_json()["token"])
 
     return do
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token in a console page's form."""
+    return CSRF_FIELD.search(html).group(1)
+
+
+@pytest.fixture
+def console(app, people):
+    """console("committee") → (a test client signed in to the console, its CSRF token); the
+    token is None for a person the console turns away (captains and partners)."""
+
+    def sign_in(username, password=PASSWORD):
+        client = app.test_client()
+        token = csrf_of(client.get("/admin/login").get_data(as_text=True))
+        r = client.post("/admin/login", data={"username": username, "password": password,
+                                              "csrf_token": token})
+        assert r.status_code == 302, r.data
+        found = CSRF_FIELD.search(client.get("/admin/").get_data(as_text=True))
+        return client, found.group(1) if found else None
+
+    return sign_in
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """A submission's detail offers what an action needs picked (field fixes #2, #6): the
 original of a duplicate, the building a reroute sends to, the partner a dispatch goes to."""
-import re
-
 from tests.conftest import PASSWORD, Api, suggestion, transition
 
 
@@ -12,17 +10,6 @@ def _api(client, username):
 
 def _action(detail, name):
     return next(a for a in detail["actions"] if a["action"] == name)
-
-
-def _console_page(app, username, path):
-    """The console's page at `path`, signed in there (a cookie session) as `username`."""
-    browser = app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"',
-                      browser.get("/admin/login").get_data(as_text=True)).group(1)
-    r = browser.post("/admin/login", data={"username": username, "password": PASSWORD,
-                                           "csrf_token": token})
-    assert r.status_code == 302
-    return browser.get(path).get_data(as_text=True)
 
 
 def test_duplicate_offers_recent_letters_of_the_same_building_only(client, people):
@@ -65,7 +52,7 @@ def test_the_inbox_does_not_carry_the_choices(client, people):
     assert items and all("originals" not in a for i in items for a in i["actions"])
 
 
-def test_a_partner_unit_with_no_account_is_said_to_be_one(app, client, people, in_app):
+def test_a_partner_unit_with_no_account_is_said_to_be_one(client, console, people, in_app):
     """A dispatch to a unit nobody acts for would wait for ever: the picker says so."""
     from app.accounts.services import get_or_create_org
 
@@ -78,6 +65,7 @@ def test_a_partner_unit_with_no_account_is_said_to_be_one(app, client, people, i
     people = {p["name"]: p["people"] for p in dispatch["partners"]}
     assert people["新建的物业公司"] == 0
     assert people["三水燃气公司"] == 1 and people["电信三水分公司"] == 1
-    page = _console_page(app, "committee", f"/admin/submissions/{letter['id']}")
+    desk, _token = console("committee")
+    page = desk.get(f"/admin/submissions/{letter['id']}").get_data(as_text=True)
     assert 'value="新建的物业公司" label="暂无账号，派发后无人接收"' in page
     assert 'value="三水燃气公司">' in page

@@ -3,29 +3,7 @@ import io
 import json
 import re
 
-import pytest
-
-from tests.conftest import PASSWORD, suggestion
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def console(app, people):
-    """console("committee") → a test client signed in to the console, and its CSRF token."""
-
-    def sign_in(username):
-        client = app.test_client()
-        token = _csrf(client.get("/admin/login").get_data(as_text=True))
-        r = client.post("/admin/login", data={"username": username, "password": PASSWORD,
-                                              "csrf_token": token})
-        assert r.status_code == 302, r.data
-        page = client.get("/admin/").get_data(as_text=True) if username != "captain" else ""
-        return client, (_csrf(page) if page else None)
-
-    return sign_in
+from tests.conftest import PASSWORD, csrf_of, suggestion
 
 
 def test_login_page_is_chinese_and_has_named_inputs(client):
@@ -35,7 +13,7 @@ def test_login_page_is_chinese_and_has_named_inputs(client):
 
 
 def test_wrong_password_is_refused(client, people):
-    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    token = csrf_of(client.get("/admin/login").get_data(as_text=True))
     r = client.post("/admin/login", data={"username": "committee", "password": "nope-nope",
                                           "csrf_token": token})
     assert r.status_code == 401 and "用户名或密码错误" in r.get_data(as_text=True)

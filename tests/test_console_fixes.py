@@ -6,26 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def console(app, people):
-    """console("committee") → a test client signed in to the console, and its CSRF token."""
-
-    def sign_in(username, password=PASSWORD):
-        client = app.test_client()
-        token = _csrf(client.get("/admin/login").get_data(as_text=True))
-        r = client.post("/admin/login", data={"username": username, "password": password,
-                                              "csrf_token": token})
-        assert r.status_code == 302, r.data
-        return client, _csrf(client.get("/admin/people").get_data(as_text=True))
-
-    return sign_in
+from tests.conftest import PASSWORD, csrf_of
 
 
 def _value(html: str, name: str) -> str | None:
@@ -122,7 +103,7 @@ def test_change_my_password_ends_my_other_sessions(console, app):
     assert other.get("/admin/").status_code == 302                        # the other is signed out
     assert api.get("/api/v1/auth/me").status_code == 401
     fresh = app.test_client()
-    fresh_token = _csrf(fresh.get("/admin/login").get_data(as_text=True))
+    fresh_token = csrf_of(fresh.get("/admin/login").get_data(as_text=True))
     assert fresh.post("/admin/login", data={"username": "branch", "password": "Tongxin-2027!",
                                             "csrf_token": fresh_token}).status_code == 302
 
@@ -146,7 +127,7 @@ def test_change_my_password_refusals_are_in_words(console, current, new, again, 
 # -- 3. console sign-in ----------------------------------------------------------------------
 
 def test_wrong_password_keeps_the_username(client, people):
-    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    token = csrf_of(client.get("/admin/login").get_data(as_text=True))
     r = client.post("/admin/login", data={"username": "committee", "password": "nope-nope",
                                           "csrf_token": token})
     html = r.get_data(as_text=True)
@@ -155,7 +136,7 @@ def test_wrong_password_keeps_the_username(client, people):
 
 
 def test_a_captain_signing_in_is_told_the_console_is_for_staff(client, people):
-    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    token = csrf_of(client.get("/admin/login").get_data(as_text=True))
     r = client.post("/admin/login", data={"username": "captain", "password": PASSWORD,
                                           "csrf_token": token})
     assert r.status_code == 302 and r.headers["Location"].endswith("/admin/staff-only")

@@ -10,7 +10,6 @@ import pytest
 
 from app.workflow.definition import parse_duration
 from tests.conftest import new_uuid
-from tests.test_console import _csrf, console  # noqa: F401  (fixture)
 from tests.test_console_crawl import identifiers, leaks
 from tests.test_console_crawl import visible_text as _visible
 

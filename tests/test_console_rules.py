@@ -9,26 +9,10 @@ import re
 import pytest
 from PIL import Image
 
-from tests.conftest import PASSWORD, suggestion
+from tests.conftest import PASSWORD, csrf_of, suggestion
 from tests.test_console_crawl import community as crawl_community
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def console(app, people):
-    """console("committee") → (test client signed in to the console, its CSRF token)."""
-    def sign_in(username):
-        client = app.test_client()
-        token = _csrf(client.get("/admin/login").get_data(as_text=True))
-        assert client.post("/admin/login", data={"username": username, "password": PASSWORD,
-                                                 "csrf_token": token}).status_code == 302
-        return client, _csrf(client.get("/admin/people").get_data(as_text=True))
-    return sign_in
 
 
 def _user(in_app, user_id):
@@ -395,10 +379,10 @@ def test_people_pages_show_no_codes(app, community, username, in_app):
 
     codes = identifiers()
     client = app.test_client()
-    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    token = csrf_of(client.get("/admin/login").get_data(as_text=True))
     assert client.post("/admin/login", data={"username": username, "password": PASSWORD,
                                              "csrf_token": token}).status_code == 302
-    token = _csrf(client.get("/admin/people").get_data(as_text=True))
+    token = csrf_of(client.get("/admin/people").get_data(as_text=True))
     from app.accounts.models import User
     from app.extensions import db
     captain = in_app(lambda: db.session.execute(db.select(User.id).where(User.username == "lixs")).scalar_one())

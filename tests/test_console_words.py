@@ -3,23 +3,9 @@ import io
 import re
 from datetime import datetime
 
-import pytest
 from PIL import Image
 
-from tests.conftest import PASSWORD, suggestion
-
-
-@pytest.fixture
-def console(app, people):
-    def sign_in(username):
-        client = app.test_client()
-        token = re.search(r'name="csrf_token" value="([^"]+)"',
-                          client.get("/admin/login").get_data(as_text=True)).group(1)
-        assert client.post("/admin/login", data={"username": username, "password": PASSWORD,
-                                                 "csrf_token": token}).status_code == 302
-        page = client.get("/admin/").get_data(as_text=True)
-        return client, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    return sign_in
+from tests.conftest import suggestion
 
 
 def _text(html: str) -> str:

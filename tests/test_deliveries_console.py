@@ -3,7 +3,6 @@ words, and "send again" with the same message id; each sees only their own."""
 from sqlalchemy import select
 
 from tests.conftest import suggestion
-from tests.test_console import _csrf, console  # noqa: F401  (the fixture)
 from tests.test_webhooks import Receiver
 
 

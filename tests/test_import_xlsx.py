@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from app.accounts.models import RoleAssignment, User
 from app.extensions import db
 from app.grid.models import GridNode
-from tests.test_console import console  # noqa: F401  (fixture)
 
 
 def xlsx(rows) -> bytes:
@@ -96,10 +95,6 @@ def test_three_bad_rows_are_all_listed_in_chinese_and_nothing_changes(runner, tm
                             env={"LANG": "en_US.UTF-8", "LC_ALL": ""})
     assert "line 3, column name: name is empty" in english.output
     assert "line 4, column level: unknown level" in english.output and "line 5" in english.output
-
-
-def _csrf(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def _upload(client, token, kind, name, data):

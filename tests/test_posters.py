@@ -80,11 +80,11 @@ def test_without_base_url_the_request_host_is_used(login, people, app):
 
 
 def test_console_button_leads_to_the_pdf(app, people):
-    from tests.test_console import _csrf
+    from tests.conftest import csrf_of
     from tests.conftest import PASSWORD
 
     client = app.test_client()
-    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    token = csrf_of(client.get("/admin/login").get_data(as_text=True))
     client.post("/admin/login", data={"username": "branch", "password": PASSWORD, "csrf_token": token})
     html = client.get("/admin/grid").get_data(as_text=True)
     assert 'data-testid="posters-form"' in html and "打印二维码海报" in html

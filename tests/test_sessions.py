@@ -1,12 +1,7 @@
 """Cookie sessions that really end (issue 22): a copied cookie is worthless after sign-out,
 a password change, an admin's reset or "end all sessions"; login CSRF on the console."""
-import re
 
-from tests.conftest import PASSWORD
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+from tests.conftest import PASSWORD, csrf_of
 
 
 def _api_sign_in(app, username="captain", password=PASSWORD):
@@ -18,7 +13,7 @@ def _api_sign_in(app, username="captain", password=PASSWORD):
 
 def _console_sign_in(app, username="committee"):
     client = app.test_client()
-    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    token = csrf_of(client.get("/admin/login").get_data(as_text=True))
     r = client.post("/admin/login", data={"username": username, "password": PASSWORD,
                                           "csrf_token": token})
     assert r.status_code == 302
@@ -102,7 +97,7 @@ def test_console_sign_out_ends_the_copied_cookie(app, people):
     client = _console_sign_in(app)
     thief = _copy(app, client)
     assert thief.get("/admin/").status_code == 200
-    token = _csrf(client.get("/admin/").get_data(as_text=True))
+    token = csrf_of(client.get("/admin/").get_data(as_text=True))
     client.post("/admin/logout", data={"csrf_token": token})
     r = thief.get("/admin/")
     assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
@@ -113,7 +108,7 @@ def test_console_reset_and_end_sessions_end_the_persons_sessions(app, people):
     for action in ("reset_password", "end_sessions"):
         victim = _console_sign_in(app, "committee")
         thief = _copy(app, victim)
-        token = _csrf(admin.get("/admin/people").get_data(as_text=True))
+        token = csrf_of(admin.get("/admin/people").get_data(as_text=True))
         r = admin.post(f"/admin/people/{people['committee']}",
                        data={"csrf_token": token, "action": action, "confirmed": "1"})
         assert r.status_code in (200, 302)   # a reset shows the new password at once
@@ -126,7 +121,7 @@ def test_console_reset_and_end_sessions_end_the_persons_sessions(app, people):
 
 def test_console_end_sessions_is_audited(app, people, login):
     admin = _console_sign_in(app, "admin")
-    token = _csrf(admin.get("/admin/people").get_data(as_text=True))
+    token = csrf_of(admin.get("/admin/people").get_data(as_text=True))
     admin.post(f"/admin/people/{people['captain']}", data={"csrf_token": token,
                                                            "action": "end_sessions", "confirmed": "1"})
     audit = login("admin").get("/api/v1/audit").get_json()

@@ -239,6 +239,7 @@ document.getElementById('sign-out').addEventListener('click', async () => {
 // The first install can fail on a weak signal (one of the shell's files does not arrive): the
 // app then keeps trying, with growing pauses and when the signal returns, so that the phone
 // works offline without the person having to reload.
+const register = () => navigator.serviceWorker.register('/app/sw.js', { scope: '/app/', type: 'module' });
 let registerRetry = 0;
 let registerTimer = null;
 function retryRegister() {
@@ -246,8 +247,7 @@ function retryRegister() {
   const delay = Math.min(60000, 2000 * 2 ** registerRetry++);
   registerTimer = setTimeout(() => {
     registerTimer = null;
-    navigator.serviceWorker.register('/app/sw.js', { scope: '/app/', type: 'module' })
-      .then(watchInstall, retryRegister);
+    register().then(watchInstall, retryRegister);
   }, delay);
 }
 function watchInstall(reg) {
@@ -265,7 +265,7 @@ async function registerWorker() {
   if (!('serviceWorker' in navigator)) return;
   let reg;
   try {
-    reg = await navigator.serviceWorker.register('/app/sw.js', { scope: '/app/', type: 'module' });
+    reg = await register();
   } catch (err) {
     retryRegister();
     throw err;
