@@ -3,7 +3,7 @@
 import { addWords } from './i18n.js';
 
 addWords({
-  no_partner_accounts: '暂无账号，派发后无人接收', pick_original: '与哪一封来信重复', no_originals: '本楼近期没有别的来信，无法标记重复。',
+  no_partner_accounts: '暂无账号', partner_nobody: '标“暂无账号”的单位还没有人能收到派发，请先在管理后台为它开账号。', pick_original: '与哪一封来信重复', no_originals: '本楼近期没有别的来信，无法标记重复。',
   pick_target: '转交到哪个楼栋或小区', no_targets: '没有可以转交的楼栋或小区。', whole_estate: '{name}（整个小区）',
   comment_needed: '请填写处理意见。', original_needed: '请选择与哪一封来信重复。',
   target_needed: '请选择转交到哪个楼栋或小区。', partner_needed: '请选择派给哪个共建单位。',
@@ -25,7 +25,7 @@ addWords({
   password_offline: '修改密码需要有信号。', password_wrong: '现在的密码不对，请再试一次。', password_saving: '正在修改…',
   notify_letter: '「{form}」：{words}',
 }, {
-  no_partner_accounts: 'no account yet: nobody would see it', pick_original: 'Duplicate of which letter', no_originals: 'No other recent letter from this building: nothing to mark this as a duplicate of.',
+  no_partner_accounts: 'no account yet', partner_nobody: 'Nobody at a unit marked “no account yet” would see the dispatch: give it an account in the console first.', pick_original: 'Duplicate of which letter', no_originals: 'No other recent letter from this building: nothing to mark this as a duplicate of.',
   pick_target: 'Send to which building or estate', no_targets: 'No building or estate to send this to.', whole_estate: '{name} (whole estate)',
   comment_needed: 'Write a comment.', original_needed: 'Choose the letter this duplicates.',
   target_needed: 'Choose the building or estate to send this to.', partner_needed: 'Choose the partner unit to dispatch to.',

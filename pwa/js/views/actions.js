@@ -55,7 +55,10 @@ function partnerPicker(item, action) {
     ? h('select', { name: 'partner', id, 'aria-describedby': `${id}-error` }, h('option', { value: '' }, t('choose')),
       list.map((o) => h('option', { value: o.name }, o.people === 0 ? `${o.name}（${t('no_partner_accounts')}）` : o.name)))
     : h('input', { name: 'partner', id, 'aria-describedby': `${id}-error` });
-  return field('partner', id, t('partner'), control);
+  const row = field('partner', id, t('partner'), control);
+  // A unit with no account would never see the dispatch: said once under the list.
+  if ((list || []).some((o) => o.people === 0)) row.append(h('div', { class: 'help' }, t('partner_nobody')));
+  return row;
 }
 
 // Whether the resident reads this reply on their tracking page (as the console's checkbox):
